@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, arrows one way: C modules -> Kafka / Postgres (owners of the C handles)
+// -> CascadeDomain (pure, no I/O) -> CascadeService (wiring) -> cascade (the command).
+let package = Package(
+    name: "Cascade",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cascade", targets: ["cascade"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .executableTarget(name: "cascade", dependencies: ["Kafka", "Postgres"]),
+        .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,96 @@
+import CRdKafka
+
+/// Cluster administration over a short-lived client handle.
+public final class KafkaAdmin: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let config: KafkaConfig
+
+    public init(config: KafkaConfig) throws(KafkaError) {
+        self.config = config
+        handle = try makeNativeClient(RD_KAFKA_PRODUCER, conf: config.makeNativeConf())
+    }
+
+    deinit { rd_kafka_destroy(handle) }
+
+    /// Creates the topics that do not exist yet; an existing topic is success, whatever its size.
+    public func createTopics(_ topics: [(name: String, partitions: Int)], replicationFactor: Int = 1,
+                             timeoutMs: Int = 15_000) throws(KafkaError) {
+        guard !topics.isEmpty else { return }
+        var errstr = [CChar](repeating: 0, count: 512)
+        var newTopics: [OpaquePointer?] = []
+        defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
+        for topic in topics {
+            guard let t = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(replicationFactor), &errstr, errstr.count) else {
+                throw .invalidArgument("topic \(topic.name): \(cString(errstr))")
+            }
+            newTopics.append(t)
+        }
+        let queue = rd_kafka_queue_new(handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)!
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
+        rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, options, queue)
+
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeoutMs + 1000)) else {
+            throw .timedOut("create topics \(topics.map(\.name))")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: "create topics: \(String(cString: rd_kafka_event_error_string(event)))")
+        }
+        var count = 0
+        guard let result = rd_kafka_event_CreateTopics_result(event),
+              let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        for i in 0..<count {
+            let r = results[i]
+            let topicErr = rd_kafka_topic_result_error(r)
+            if topicErr == RD_KAFKA_RESP_ERR_NO_ERROR || topicErr == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { continue }
+            let name = String(cString: rd_kafka_topic_result_name(r))
+            let text = rd_kafka_topic_result_error_string(r).map { String(cString: $0) } ?? ""
+            throw KafkaError(topicErr, context: "create topic \(name) \(text)")
+        }
+    }
+
+    /// Partition count from metadata, or nil when the topic does not exist.
+    public func partitionCount(_ topic: String, timeoutMs: Int = 5_000) throws(KafkaError) -> Int? {
+        let rkt = rd_kafka_topic_new(handle, topic, nil)
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 0, rkt, &metadata, Int32(clamping: timeoutMs))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "metadata \(topic)") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard let md = metadata?.pointee, md.topic_cnt > 0 else { return nil }
+        let t = md.topics[0]
+        if t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART { return nil }
+        return Int(t.partition_cnt)
+    }
+
+    /// The offsets a consumer group has committed; a partition without a commit is absent.
+    /// Reads through a non-member handle of that group, so it never triggers a rebalance.
+    public func committedOffsets(group: String, partitions: [TopicPartition],
+                                 timeoutMs: Int = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        var settings = config
+        settings.set("group.id", group)
+        let reader = try makeNativeClient(RD_KAFKA_CONSUMER, conf: settings.makeNativeConf())
+        defer { rd_kafka_destroy(reader) }
+        return try TopicPartitionList.withNative(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_committed(reader, list, Int32(clamping: timeoutMs))
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "committed offsets of \(group)") }
+            var offsets: [TopicPartition: Int64] = [:]
+            for e in TopicPartitionList.entries(list) where e.offset >= 0 { offsets[e.topicPartition] = e.offset }
+            return offsets
+        }
+    }
+
+    /// Low and high watermarks asked of the partition leader. (Tansu answers "high" wrongly;
+    /// a consumer's cached watermarks are right there.)
+    public func queryWatermarks(_ tp: TopicPartition, timeoutMs: Int = 5_000) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = -1, high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, Int32(clamping: timeoutMs))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks \(tp)") }
+        return (low, high)
+    }
+}

@@ -1,0 +1,267 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+public enum RebalanceEvent: Sendable, Equatable {
+    /// Partitions now ours. Messages from them arrive only after the handler returns.
+    case assigned([TopicPartition])
+    /// Partitions about to go. The handler finishes or flushes in-flight work and marks it;
+    /// the consumer then commits what was marked and only then lets the partitions go.
+    case revoked([TopicPartition])
+    /// Partitions already taken from us (session timeout). Nothing can be committed for them;
+    /// in-flight work will be redelivered to their new owner.
+    case lost([TopicPartition])
+}
+
+/// A consumer-group member over one `rd_kafka_t`.
+///
+/// Every method except `lag`/`latestStatistics` must be called from one thread, a dedicated one:
+/// `poll` blocks, and the rebalance handler runs synchronously inside `poll` and `close`.
+/// Offsets are manual: only what `markProcessed` saw is committed, never backwards.
+public final class KafkaConsumer: @unchecked Sendable {
+    public typealias RebalanceHandler = (RebalanceEvent) -> Void
+
+    private let handle: OpaquePointer
+    // Declared after `handle` and kept alive until deinit destroys the handle: C callbacks
+    // reach it through an unretained pointer.
+    private let callbacks: ConsumerCallbacks
+
+    public init(config: KafkaConfig, onRebalance: @escaping RebalanceHandler = { _ in }) throws(KafkaError) {
+        guard config["group.id"] != nil else { throw .invalidArgument("a consumer needs group.id") }
+        var settings = KafkaConfig([
+            "enable.auto.commit": "false",
+            "enable.auto.offset.store": "false",
+            "enable.partition.eof": "false",
+            "auto.offset.reset": "earliest",
+        ]).merging(config)
+        // These are not negotiable: the ledger is the only source of commits.
+        settings.set("enable.auto.commit", "false")
+        settings.set("enable.auto.offset.store", "false")
+
+        let callbacks = ConsumerCallbacks(onRebalance: onRebalance)
+        let conf = try settings.makeNativeConf()
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceTrampoline)
+        rd_kafka_conf_set_offset_commit_cb(conf, consumerCommitTrampoline)
+        rd_kafka_conf_set_stats_cb(conf, consumerStatsTrampoline)
+        rd_kafka_conf_set_error_cb(conf, clientErrorTrampoline)
+        self.handle = try makeNativeClient(RD_KAFKA_CONSUMER, conf: conf)
+        self.callbacks = callbacks
+        // Serve rebalance, commit, stats and error events from consumer_poll on our thread.
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit {
+        rd_kafka_destroy(handle)
+    }
+
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let err = TopicPartitionList.withNative(topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) }) {
+            rd_kafka_subscribe(handle, $0)
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "subscribe \(topics)") }
+    }
+
+    /// Waits up to `timeoutMs` for a first message, then takes what else is ready, lingering up
+    /// to `lingerMs` more, until `maxMessages`. With `lingerMs` 0 a batch never waits once it has
+    /// something, so a quiet topic sees no added latency while a busy one gets full batches.
+    public func poll(maxMessages: Int, timeoutMs: Int, lingerMs: Int = 0) throws(KafkaError) -> [KafkaMessage] {
+        var batch: [KafkaMessage] = []
+        batch.reserveCapacity(min(maxMessages, 1024))
+        var wait = Int32(clamping: timeoutMs)
+        var lingerDeadline: UInt64?
+        while batch.count < maxMessages {
+            guard let m = rd_kafka_consumer_poll(handle, wait) else {
+                if batch.isEmpty { break }
+                let now = DispatchTime.now().uptimeNanoseconds
+                guard let deadline = lingerDeadline, now < deadline else { break }
+                wait = Int32(clamping: max(1, (deadline - now) / 1_000_000))
+                continue
+            }
+            defer { rd_kafka_message_destroy(m) }
+            let err = m.pointee.err
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                let error = KafkaError(err, context: Self.messageErrorContext(m))
+                if error.isFatal || batch.isEmpty && !error.isRetriable && err != RD_KAFKA_RESP_ERR__TRANSPORT {
+                    throw error
+                }
+                callbacks.report(error)
+                continue
+            }
+            batch.append(KafkaMessage(copying: m))
+            if lingerDeadline == nil {
+                lingerDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, lingerMs)) * 1_000_000
+            }
+            wait = 0
+        }
+        return batch
+    }
+
+    /// Marks a message (and everything before it in its partition) processed.
+    public func markProcessed(_ message: KafkaMessage) {
+        markProcessed(message.topicPartition, offset: message.offset)
+    }
+
+    public func markProcessed(_ tp: TopicPartition, offset: Int64) {
+        callbacks.ledger.withLock { _ = $0.markProcessed(tp, offset: offset) }
+    }
+
+    /// Commits everything marked and not yet committed. A synchronous commit returns once the
+    /// broker acknowledged it; an asynchronous one lets the next poll carry the result.
+    public func commit(synchronously: Bool = true) throws(KafkaError) {
+        let pending = callbacks.ledger.withLock { $0.pendingCommits() }
+        try commitNative(pending, synchronously: synchronously)
+    }
+
+    fileprivate static func commit(_ rk: OpaquePointer, _ pending: [(TopicPartition, Int64)],
+                                   synchronously: Bool) -> rd_kafka_resp_err_t {
+        guard !pending.isEmpty else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+        return TopicPartitionList.withNative(pending.map { ($0.0, Optional($0.1)) }) {
+            rd_kafka_commit(rk, $0, synchronously ? 0 : 1)
+        }
+    }
+
+    private func commitNative(_ pending: [(TopicPartition, Int64)], synchronously: Bool) throws(KafkaError) {
+        let err = Self.commit(handle, pending, synchronously: synchronously)
+        // A synchronous commit's callback already updated the ledger during rd_kafka_commit.
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(err, context: "commit")
+        }
+    }
+
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let err = TopicPartitionList.withNative(partitions) { rd_kafka_pause_partitions(handle, $0) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "pause") }
+    }
+
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let err = TopicPartitionList.withNative(partitions) { rd_kafka_resume_partitions(handle, $0) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "resume") }
+    }
+
+    public var assignment: Set<TopicPartition> { callbacks.ledger.withLock { $0.assigned } }
+    public var committedOffsets: [TopicPartition: Int64] { callbacks.ledger.withLock { $0.committed } }
+
+    /// Low and high watermarks as last seen by fetches, without a broker round trip.
+    public func cachedWatermarks(_ tp: TopicPartition) -> (low: Int64, high: Int64)? {
+        var low: Int64 = -1, high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return (low, high)
+    }
+
+    /// Messages behind per assigned partition: cached high watermark minus committed offset.
+    /// Partitions without a commit yet count from the low watermark.
+    public func lag() -> [TopicPartition: Int64] {
+        let (assigned, committed) = callbacks.ledger.withLock { ($0.assigned, $0.committed) }
+        var lag: [TopicPartition: Int64] = [:]
+        for tp in assigned {
+            guard let marks = cachedWatermarks(tp) else { continue }
+            lag[tp] = max(0, marks.high - (committed[tp] ?? marks.low))
+        }
+        return lag
+    }
+
+    /// The last statistics librdkafka emitted (needs `statistics.interval.ms` > 0).
+    public var latestStatistics: [PartitionStatistics] { callbacks.statistics.withLock { $0 } }
+
+    /// Errors librdkafka reported outside any call (broker down, commit failures), oldest first.
+    public func drainReportedErrors() -> [KafkaError] { callbacks.drainErrors() }
+
+    /// Commits what is marked, revokes (running the handler) and leaves the group at once, so
+    /// the partitions move without waiting for the session timeout.
+    public func close() throws(KafkaError) {
+        let err = rd_kafka_consumer_close(handle)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "close") }
+    }
+
+    private static func messageErrorContext(_ m: UnsafeMutablePointer<rd_kafka_message_t>) -> String {
+        let topic = m.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+        return "consume \(topic)[\(m.pointee.partition)]"
+    }
+}
+
+/// State shared between the Swift owner and librdkafka's callbacks.
+final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
+    let onRebalance: KafkaConsumer.RebalanceHandler
+    let ledger = Mutex(OffsetLedger())
+    let statistics = Mutex<[PartitionStatistics]>([])
+
+    init(onRebalance: @escaping KafkaConsumer.RebalanceHandler) {
+        self.onRebalance = onRebalance
+    }
+
+    func rebalance(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t,
+                   _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let partitions = TopicPartitionList.entries(list).map(\.topicPartition)
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            ledger.withLock { $0.assign(partitions) }
+            onRebalance(.assigned(partitions))
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, list) { report(KafkaError(consuming: error)) }
+            } else {
+                rd_kafka_assign(rk, list)
+            }
+        default:
+            let lost = rd_kafka_assignment_lost(rk) != 0
+            onRebalance(lost ? .lost(partitions) : .revoked(partitions))
+            if !lost {
+                // Commit what the handler marked before anyone else may own these partitions.
+                let pending = ledger.withLock { $0.pendingCommits(in: Set(partitions)) }
+                let result = KafkaConsumer.commit(rk, pending, synchronously: true)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    report(KafkaError(result, context: "commit on revoke"))
+                }
+            }
+            ledger.withLock { $0.revoke(partitions) }
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk, list) { report(KafkaError(consuming: error)) }
+            } else {
+                rd_kafka_assign(rk, nil)
+            }
+        }
+    }
+
+    func committed(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            report(KafkaError(err, context: "offset commit"))
+        }
+        guard let list else { return }
+        let entries = TopicPartitionList.entries(list)
+        ledger.withLock { ledger in
+            for e in entries where e.error == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0 {
+                ledger.acknowledge(e.topicPartition, offset: e.offset)
+            }
+        }
+    }
+}
+
+private func consumerCallbacks(_ opaque: UnsafeMutableRawPointer?) -> ConsumerCallbacks? {
+    opaque.map { Unmanaged<ConsumerCallbacks>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private let consumerRebalanceTrampoline: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { rk, err, list, opaque in
+    guard let rk, let list, let callbacks = consumerCallbacks(opaque) else { return }
+    callbacks.rebalance(rk, err, list)
+}
+
+private let consumerCommitTrampoline: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { _, err, list, opaque in
+    consumerCallbacks(opaque)?.committed(err, list)
+}
+
+private let consumerStatsTrampoline: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?
+) -> Int32 = { _, json, length, opaque in
+    guard let json, let callbacks = consumerCallbacks(opaque) else { return 0 }
+    let bytes = Array(UnsafeRawBufferPointer(start: json, count: length))
+    let parsed = ConsumerStatistics.parse(bytes)
+    callbacks.statistics.withLock { $0 = parsed }
+    return 0  // librdkafka frees the JSON
+}

@@ -1,0 +1,2 @@
+import Kafka
+print(KafkaLibrary.startupLine)
