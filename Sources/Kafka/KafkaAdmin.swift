@@ -56,16 +56,16 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Partition count from metadata, or nil when the topic does not exist.
     public func partitionCount(_ topic: String, timeoutMs: Int = 5_000) throws(KafkaError) -> Int? {
-        let rkt = rd_kafka_topic_new(handle, topic, nil)
-        defer { rd_kafka_topic_destroy(rkt) }
+        // All-topics metadata: asking for one topic by name auto-creates it on many brokers.
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(handle, 0, rkt, &metadata, Int32(clamping: timeoutMs))
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, Int32(clamping: timeoutMs))
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "metadata \(topic)") }
         defer { rd_kafka_metadata_destroy(metadata) }
-        guard let md = metadata?.pointee, md.topic_cnt > 0 else { return nil }
-        let t = md.topics[0]
-        if t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART { return nil }
-        return Int(t.partition_cnt)
+        guard let md = metadata?.pointee else { return nil }
+        for i in 0..<Int(md.topic_cnt) where String(cString: md.topics[i].topic) == topic {
+            return md.topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR ? Int(md.topics[i].partition_cnt) : nil
+        }
+        return nil
     }
 
     /// The offsets a consumer group has committed; a partition without a commit is absent.

@@ -114,17 +114,23 @@ public final class KafkaConsumer: @unchecked Sendable {
         try commitNative(pending, synchronously: synchronously)
     }
 
+    /// A synchronous commit acknowledges into the ledger here; an asynchronous one does so from
+    /// the commit callback served by a later poll.
     fileprivate static func commit(_ rk: OpaquePointer, _ pending: [(TopicPartition, Int64)],
-                                   synchronously: Bool) -> rd_kafka_resp_err_t {
+                                   synchronously: Bool, ledger: borrowing Mutex<OffsetLedger>) -> rd_kafka_resp_err_t {
         guard !pending.isEmpty else { return RD_KAFKA_RESP_ERR_NO_ERROR }
-        return TopicPartitionList.withNative(pending.map { ($0.0, Optional($0.1)) }) {
-            rd_kafka_commit(rk, $0, synchronously ? 0 : 1)
+        return TopicPartitionList.withNative(pending.map { ($0.0, Optional($0.1)) }) { list in
+            let err = rd_kafka_commit(rk, list, synchronously ? 0 : 1)
+            if synchronously {
+                let done = TopicPartitionList.entries(list).filter { $0.error == RD_KAFKA_RESP_ERR_NO_ERROR }
+                ledger.withLock { l in done.forEach { l.acknowledge($0.topicPartition, offset: $0.offset) } }
+            }
+            return err
         }
     }
 
     private func commitNative(_ pending: [(TopicPartition, Int64)], synchronously: Bool) throws(KafkaError) {
-        let err = Self.commit(handle, pending, synchronously: synchronously)
-        // A synchronous commit's callback already updated the ledger during rd_kafka_commit.
+        let err = Self.commit(handle, pending, synchronously: synchronously, ledger: callbacks.ledger)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
             throw KafkaError(err, context: "commit")
         }
@@ -211,7 +217,7 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
             if !lost {
                 // Commit what the handler marked before anyone else may own these partitions.
                 let pending = ledger.withLock { $0.pendingCommits(in: Set(partitions)) }
-                let result = KafkaConsumer.commit(rk, pending, synchronously: true)
+                let result = KafkaConsumer.commit(rk, pending, synchronously: true, ledger: ledger)
                 if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     report(KafkaError(result, context: "commit on revoke"))
                 }

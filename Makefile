@@ -1,0 +1,29 @@
+# The two commands a newcomer needs:  make run   and   make test
+# Both start their own services (a private PostgreSQL and a Tansu broker under .local/).
+SHELL := /bin/bash
+SWIFT_FLAGS ?=
+SERVICES := scripts/services.sh
+WITH_ENV := eval "$$($(SERVICES) env)" &&
+
+.PHONY: build test run services stop-services clean
+
+build:
+	swift build $(SWIFT_FLAGS)
+
+services:
+	$(SERVICES) start
+
+stop-services:
+	$(SERVICES) stop
+
+# Unit and integration tests against the real PostgreSQL and broker.
+test: services
+	swift build --build-tests $(SWIFT_FLAGS)
+	$(WITH_ENV) swift test --skip-build --disable-swift-testing $(SWIFT_FLAGS)
+
+# The whole pipeline on an embedded broker and a private PostgreSQL, with demo data.
+run: services build
+	$(WITH_ENV) swift run $(SWIFT_FLAGS) cascade demo
+
+clean: stop-services
+	rm -rf .build .local

@@ -1,0 +1,125 @@
+import Foundation
+
+/// A value bound as a query parameter, sent in PostgreSQL's text format. Values are never
+/// spliced into SQL; the statement casts where the type is not obvious (`$1::jsonb`).
+public protocol PostgresBindable: Sendable {
+    /// nil binds SQL NULL.
+    var postgresText: String? { get }
+}
+
+extension String: PostgresBindable { public var postgresText: String? { self } }
+extension Int: PostgresBindable { public var postgresText: String? { String(self) } }
+extension Int64: PostgresBindable { public var postgresText: String? { String(self) } }
+extension Int32: PostgresBindable { public var postgresText: String? { String(self) } }
+extension Double: PostgresBindable { public var postgresText: String? { String(self) } }
+extension Bool: PostgresBindable { public var postgresText: String? { self ? "t" : "f" } }
+extension UUID: PostgresBindable { public var postgresText: String? { uuidString.lowercased() } }
+extension Date: PostgresBindable { public var postgresText: String? { PostgresTimestamp.format(self) } }
+
+extension Optional: PostgresBindable where Wrapped: PostgresBindable {
+    public var postgresText: String? { self?.postgresText }
+}
+
+/// A JSON document bound as text, for `$n::jsonb`.
+public struct PostgresJSON: PostgresBindable, Equatable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public var postgresText: String? { text }
+}
+
+/// A one-dimensional array literal, for `unnest($1::text[])` and friends: thousands of rows
+/// travel as one parameter instead of thousands of statements.
+public struct PostgresArray: PostgresBindable, Equatable {
+    public let elements: [String?]
+    public init(_ elements: [String?]) { self.elements = elements }
+    public init<T: PostgresBindable>(_ values: [T]) { self.elements = values.map(\.postgresText) }
+
+    public var postgresText: String? {
+        var out = "{"
+        out.reserveCapacity(elements.count * 16)
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out += "," }
+            guard let element else { out += "NULL"; continue }
+            out += "\""
+            for ch in element.unicodeScalars {
+                if ch == "\"" || ch == "\\" { out += "\\" }
+                out.unicodeScalars.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+}
+
+/// timestamptz in the text format; sessions are pinned to UTC so the server answers in it.
+public enum PostgresTimestamp {
+    public static func format(_ date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let fraction = micros - seconds * 1_000_000
+        let (y, m, d) = civilFromDays(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        let secOfDay = ((seconds % 86_400) + 86_400) % 86_400
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", y, m, d,
+                      Int(secOfDay / 3600), Int(secOfDay / 60 % 60), Int(secOfDay % 60), Int(fraction))
+    }
+
+    /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]`, which PostgreSQL emits for timestamptz.
+    public static func parse(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        func num(_ from: Int, _ len: Int) -> Int? {
+            guard from + len <= b.count else { return nil }
+            var v = 0
+            for i in from..<from + len {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 19, let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
+              let h = num(11, 2), let mi = num(14, 2), let s = num(17, 2) else { return nil }
+        var i = 19
+        var micros = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < b.count, b[i] >= 48, b[i] <= 57 {
+                if digits < 6 { micros = micros * 10 + Int(b[i] - 48); digits += 1 }
+                i += 1
+            }
+            while digits < 6 { micros *= 10; digits += 1 }
+        }
+        var offsetSeconds = 0
+        if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
+            guard let oh = num(i + 1, 2) else { return nil }
+            var om = 0
+            if i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let m = num(i + 4, 2) { om = m }
+            offsetSeconds = sign * (oh * 3600 + om * 60)
+        }
+        let days = daysFromCivil(y, mo, d)
+        let total = Double(days * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds) + Double(micros) / 1_000_000
+        return Date(timeIntervalSince1970: total)
+    }
+
+    // Howard Hinnant's civil-calendar conversions, valid for the proleptic Gregorian calendar.
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ days: Int64) -> (Int, Int, Int) {
+        let z = Int(days) + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

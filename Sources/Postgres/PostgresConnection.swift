@@ -1,0 +1,207 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Not Sendable: a `PGconn` must never serve two threads at once, so the
+/// compiler keeps each connection on the thread (or task) that made it.
+public final class PostgresConnection {
+    private var conn: OpaquePointer
+    private let conninfo: String
+
+    /// `url` is a `postgres://` URL or a libpq key=value string; nil or empty uses the `PG*`
+    /// environment variables, as psql does.
+    public init(url: String? = nil) throws(PostgresError) {
+        conninfo = url ?? ""
+        conn = PQconnectdb(conninfo)
+        try checkConnected(context: "connect")
+        try configureSession()
+    }
+
+    deinit { PQfinish(conn) }
+
+    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK }
+    public var serverVersion: Int { Int(PQserverVersion(conn)) }
+    /// Server process id, for diagnostics and for tests that terminate a backend.
+    public var backendPID: Int32 { PQbackendPID(conn) }
+
+    /// Runs one statement with bound parameters and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws(PostgresError) -> PostgresRows {
+        try reconnectIfNeeded()
+        let result = withParameters(parameters) { types, values, count in
+            PQexecParams(conn, sql, count, types, values, nil, nil, 0)
+        }
+        return try consume(result, sql: sql)
+    }
+
+    /// Runs statements without parameters (schema scripts); several may be separated by `;`.
+    public func execute(script: String) throws(PostgresError) {
+        try reconnectIfNeeded()
+        _ = try consume(PQexec(conn, script), sql: script)
+    }
+
+    /// BEGIN; the body; COMMIT on return, ROLLBACK on throw. The error that escaped the body is
+    /// the one rethrown (a failing ROLLBACK on a dead connection is not allowed to mask it).
+    public func withTransaction<T>(
+        isolation: String? = nil, _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        try query(isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            if isConnected { _ = try? query("ROLLBACK") }
+            throw error
+        }
+        try query("COMMIT")
+        return value
+    }
+
+    /// Sends every statement in one round trip (libpq pipeline mode) and returns their results
+    /// in order. The first failing statement's error is thrown; statements after it in the same
+    /// pipeline are skipped by the server. Wrap in `withTransaction` for all-or-nothing.
+    public func pipeline(_ statements: [PipelineStatement]) throws(PostgresError) -> [PostgresRows] {
+        guard !statements.isEmpty else { return [] }
+        try reconnectIfNeeded()
+        guard PQenterPipelineMode(conn) == 1 else { throw lastError("enter pipeline mode") }
+        defer { PQexitPipelineMode(conn) }
+        // Nonblocking while sending: with many statements the server's answers must be read as
+        // they come, or both sides block on full socket buffers.
+        PQsetnonblocking(conn, 1)
+        for statement in statements {
+            let sent = withParameters(statement.parameters) { types, values, count in
+                PQsendQueryParams(conn, statement.sql, count, types, values, nil, nil, 0)
+            }
+            guard sent == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline send") }
+        }
+        guard PQpipelineSync(conn) == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline sync") }
+        try flushReadingAnswers()
+        PQsetnonblocking(conn, 0)
+
+        var results: [PostgresRows] = []
+        results.reserveCapacity(statements.count)
+        var firstError: PostgresError?
+        for statement in statements {
+            guard let result = PQgetResult(conn) else { throw lastError("pipeline result missing") }
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                results.append(PostgresRows(columns: [], values: [], affectedRows: 0))
+            } else {
+                do {
+                    results.append(try consume(result, sql: statement.sql))
+                } catch {
+                    firstError = firstError ?? error
+                    results.append(PostgresRows(columns: [], values: [], affectedRows: 0))
+                }
+            }
+            while let extra = PQgetResult(conn) { PQclear(extra) }  // the NULL that ends each statement
+        }
+        guard let sync = PQgetResult(conn) else { throw lastError("pipeline sync missing") }
+        let syncStatus = PQresultStatus(sync)
+        PQclear(sync)
+        if syncStatus != PGRES_PIPELINE_SYNC && firstError == nil { throw lastError("pipeline sync") }
+        if let firstError { throw firstError }
+        return results
+    }
+
+    // MARK: - internals
+
+    private func configureSession() throws(PostgresError) {
+        // Timestamps come back in UTC, which PostgresTimestamp.parse expects anyway.
+        _ = try consume(PQexec(conn, "SET TIME ZONE 'UTC'"), sql: "SET TIME ZONE")
+    }
+
+    /// Re-establishes a connection that libpq saw break (server restart, network loss).
+    private func reconnectIfNeeded() throws(PostgresError) {
+        guard PQstatus(conn) != CONNECTION_OK else { return }
+        PQreset(conn)
+        try checkConnected(context: "reconnect")
+        try configureSession()
+    }
+
+    private func checkConnected(context: String) throws(PostgresError) {
+        guard PQstatus(conn) == CONNECTION_OK else {
+            throw PostgresError(kind: .connectionLost, sqlState: nil,
+                                message: "\(context): \(errorMessage())")
+        }
+    }
+
+    private func flushReadingAnswers() throws(PostgresError) {
+        while true {
+            let flushed = PQflush(conn)
+            if flushed == 0 { return }
+            if flushed < 0 { throw lastError("pipeline flush") }
+            var fd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN | POLLOUT), revents: 0)
+            _ = poll(&fd, 1, 1000)
+            if fd.revents & Int16(POLLIN) != 0, PQconsumeInput(conn) == 0 { throw lastError("pipeline read") }
+        }
+    }
+
+    /// Copies a result out and clears it.
+    private func consume(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresRows {
+        guard let result else { throw lastError("no result") }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            let rowCount = Int(PQntuples(result)), columnCount = Int(PQnfields(result))
+            let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+            var values: [[String?]] = []
+            values.reserveCapacity(rowCount)
+            for r in 0..<Int32(rowCount) {
+                values.append((0..<Int32(columnCount)).map { c in
+                    PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c))
+                })
+            }
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return PostgresRows(columns: columns, values: values, affectedRows: affected)
+        default:
+            let field = { (code: Character) -> String? in
+                PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+            }
+            let message = field("M") ?? String(cString: PQresultErrorMessage(result))
+            let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+            // libpq makes up a result without SQLSTATE when the failure is on our side of the
+            // socket; only a dead connection makes that a lost connection.
+            guard let sqlState = field("C") else {
+                let kind: PostgresError.Kind = PQstatus(conn) == CONNECTION_OK ? .client : .connectionLost
+                throw PostgresError(kind: kind, sqlState: nil, message: text)
+            }
+            throw PostgresError(sqlState: sqlState, message: text, detail: field("D"), constraint: field("n"))
+        }
+    }
+
+    private func lastError(_ context: String) -> PostgresError {
+        let kind: PostgresError.Kind = PQstatus(conn) == CONNECTION_OK ? .client : .connectionLost
+        return PostgresError(kind: kind, sqlState: nil, message: "\(context): \(errorMessage())")
+    }
+
+    private func errorMessage() -> String {
+        String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Lends libpq C strings for the parameters for the duration of `body`.
+    private func withParameters<R>(
+        _ parameters: [any PostgresBindable],
+        _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R
+    ) -> R {
+        if parameters.isEmpty { return body(nil, nil, 0) }
+        let texts = parameters.map(\.postgresText)
+        var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
+        defer { cStrings.forEach { free($0) } }
+        return cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) {
+                body(nil, $0, Int32(parameters.count))
+            }
+        }
+    }
+}
+
+/// One statement of a pipeline.
+public struct PipelineStatement: Sendable {
+    public let sql: String
+    public let parameters: [any PostgresBindable]
+    public init(_ sql: String, _ parameters: [any PostgresBindable] = []) {
+        self.sql = sql
+        self.parameters = parameters
+    }
+}

@@ -1,0 +1,66 @@
+/// A PostgreSQL or libpq failure, classified by SQLSTATE so callers know whether to retry.
+public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case serializationFailure   // 40001
+        case deadlock               // 40P01
+        case connectionLost         // class 08, 57P01..57P03, or libpq lost the socket
+        case uniqueViolation        // 23505
+        case foreignKeyViolation    // 23503
+        case checkViolation         // 23514
+        case notNullViolation       // 23502
+        case invalidInput           // class 22 (bad text for a type, for example)
+        case client                 // misuse or a decoding error on our side
+        case other
+    }
+
+    public let kind: Kind
+    /// Five-character SQLSTATE, nil when the failure never reached the server.
+    public let sqlState: String?
+    public let message: String
+    public let detail: String?
+    public let constraint: String?
+
+    public init(kind: Kind, sqlState: String?, message: String, detail: String? = nil, constraint: String? = nil) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.constraint = constraint
+    }
+
+    public init(sqlState: String?, message: String, detail: String? = nil, constraint: String? = nil) {
+        self.init(kind: Self.classify(sqlState), sqlState: sqlState, message: message, detail: detail, constraint: constraint)
+    }
+
+    /// Serialization failures, deadlocks and lost connections succeed when the work is redone.
+    public var isRetriable: Bool {
+        kind == .serializationFailure || kind == .deadlock || kind == .connectionLost
+    }
+
+    public static func client(_ message: String) -> PostgresError {
+        PostgresError(kind: .client, sqlState: nil, message: message)
+    }
+
+    public static func classify(_ sqlState: String?) -> Kind {
+        guard let s = sqlState else { return .connectionLost }
+        switch s {
+        case "40001": return .serializationFailure
+        case "40P01": return .deadlock
+        case "23505": return .uniqueViolation
+        case "23503": return .foreignKeyViolation
+        case "23514": return .checkViolation
+        case "23502": return .notNullViolation
+        case "57P01", "57P02", "57P03": return .connectionLost
+        default:
+            if s.hasPrefix("08") { return .connectionLost }
+            if s.hasPrefix("22") { return .invalidInput }
+            return .other
+        }
+    }
+
+    public var description: String {
+        var text = "\(sqlState ?? "-----") \(message)"
+        if let detail { text += " (\(detail))" }
+        return text
+    }
+}

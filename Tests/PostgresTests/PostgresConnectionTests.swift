@@ -1,0 +1,179 @@
+import Foundation
+import Postgres
+import TestSupport
+import XCTest
+
+/// The libpq layer against a real PostgreSQL server.
+final class PostgresConnectionTests: XCTestCase {
+    private var db: PostgresConnection!
+    private var table = ""
+
+    override func setUpWithError() throws {
+        db = try PostgresConnection(url: try TestEnvironment.databaseURL)
+        table = "t_" + TestEnvironment.unique("pg").replacingOccurrences(of: "-", with: "_")
+        try db.query("CREATE TABLE \(table) (id bigint PRIMARY KEY, note text)")
+    }
+
+    override func tearDownWithError() throws {
+        if db?.isConnected == true { try db.query("DROP TABLE IF EXISTS \(table)") }
+    }
+
+    func testParametersRoundTripNullUnicodeJSONLargeTextAndTimestamps() throws {
+        let unicode = "naïve — 模型 🚀 \u{0}".replacingOccurrences(of: "\u{0}", with: "")
+        let large = String(repeating: "x", count: 1_500_000)
+        let json = #"{"paths": ["s3://b/k"], "n": 1.5, "nested": {"ok": true}}"#
+        let instant = Date(timeIntervalSince1970: 1_795_000_000.123456)
+        let uuid = UUID()
+        let row = try XCTUnwrap(db.query(
+            "SELECT $1::text AS null_text, $2::text AS unicode, $3::text AS large, $4::jsonb AS doc, "
+                + "$5::timestamptz AS at, $6::uuid AS id, $7::bigint AS big, $8::bool AS flag, $9::int AS none_int",
+            [String?.none, unicode, large, PostgresJSON(json), instant, uuid, Int64.max, true, Int?.none]
+        ).first)
+        XCTAssertNil(try row.optionalString("null_text"))
+        XCTAssertTrue(try row.isNull("none_int"))
+        XCTAssertEqual(try row.string("unicode"), unicode)
+        XCTAssertEqual(try row.string("large").count, large.count)
+        let doc = try XCTUnwrap(row.optionalJSON("doc") as? [String: Any])
+        XCTAssertEqual(doc["paths"] as? [String], ["s3://b/k"])
+        XCTAssertEqual((doc["nested"] as? [String: Any])?["ok"] as? Bool, true)
+        XCTAssertEqual(try row.date("at").timeIntervalSince1970, instant.timeIntervalSince1970, accuracy: 0.000001)
+        XCTAssertEqual(try row.uuid("id"), uuid)
+        XCTAssertEqual(try row.int("big"), Int64.max)
+        XCTAssertTrue(try row.bool("flag"))
+    }
+
+    func testTypedAccessorsNameTheColumnOnNullOrWrongType() throws {
+        let row = try XCTUnwrap(db.query("SELECT NULL::text AS gone, 'abc' AS word").first)
+        XCTAssertThrowsError(try row.string("gone")) { XCTAssertTrue("\($0)".contains("gone")) }
+        XCTAssertThrowsError(try row.int("word")) { XCTAssertTrue("\($0)".contains("word")) }
+        XCTAssertThrowsError(try row.string("missing")) { XCTAssertTrue("\($0)".contains("missing")) }
+    }
+
+    func testArraysExpandWithUnnestIncludingQuotesAndNulls() throws {
+        let notes: [String?] = [#"say "hi""#, #"back\slash"#, nil, "{brace},comma"]
+        try db.query("INSERT INTO \(table) (id, note) SELECT * FROM unnest($1::bigint[], $2::text[])",
+                     [PostgresArray([Int64(1), 2, 3, 4]), PostgresArray(notes)])
+        let rows = try db.query("SELECT note FROM \(table) ORDER BY id").rows
+        XCTAssertEqual(try rows.map { try $0.optionalString("note") }, notes)
+    }
+
+    func testRollbackOnThrowLeavesNothingBehind() throws {
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.withTransaction { tx in
+            try tx.query("INSERT INTO \(table) (id, note) VALUES ($1, $2)", [1, "doomed"])
+            throw Boom()
+        }) { XCTAssertTrue($0 is Boom) }
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM \(table)").first?.int("n"), 0)
+        // The connection is usable afterwards and commits normally.
+        try db.withTransaction { try $0.query("INSERT INTO \(table) (id, note) VALUES ($1, $2)", [2, "kept"]) }
+        XCTAssertEqual(try db.query("SELECT note FROM \(table)").first?.string("note"), "kept")
+    }
+
+    func testAPipelineOfAThousandStatementsRunsInOrder() throws {
+        let statements = (0..<1000).map {
+            PipelineStatement("INSERT INTO \(table) (id, note) VALUES ($1, $2) RETURNING id", [$0, "n\($0)"])
+        }
+        let results = try db.withTransaction { try $0.pipeline(statements) }
+        XCTAssertEqual(results.count, 1000)
+        XCTAssertEqual(try results.map { try $0.first!.int("id") }, (0..<1000).map(Int64.init))
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM \(table)").first?.int("n"), 1000)
+    }
+
+    func testAFailingStatementInAPipelineThrowsItsErrorAndTheTransactionKeepsNothing() throws {
+        let statements = [
+            PipelineStatement("INSERT INTO \(table) (id) VALUES (1)"),
+            PipelineStatement("INSERT INTO \(table) (id) VALUES (1)"),
+            PipelineStatement("INSERT INTO \(table) (id) VALUES (2)"),
+        ]
+        XCTAssertThrowsError(try db.withTransaction { try $0.pipeline(statements) }) {
+            XCTAssertEqual(($0 as? PostgresError)?.kind, .uniqueViolation)
+        }
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM \(table)").first?.int("n"), 0)
+    }
+
+    func testUniqueViolationIsClassifiedAndNotRetriable() throws {
+        try db.query("INSERT INTO \(table) (id) VALUES (7)")
+        XCTAssertThrowsError(try db.query("INSERT INTO \(table) (id) VALUES (7)")) { error in
+            let pg = error as? PostgresError
+            XCTAssertEqual(pg?.sqlState, "23505")
+            XCTAssertEqual(pg?.kind, .uniqueViolation)
+            XCTAssertEqual(pg?.constraint, "\(table)_pkey")
+            XCTAssertEqual(pg?.isRetriable, false)
+        }
+    }
+
+    func testSerializationFailureIsClassifiedRetriable() throws {
+        let other = try PostgresConnection(url: try TestEnvironment.databaseURL)
+        try db.query("INSERT INTO \(table) (id, note) VALUES (1, 'a'), (2, 'b')")
+        // Write skew: each transaction reads what the other writes.
+        try db.query("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        try other.query("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        try db.query("SELECT note FROM \(table) WHERE id = 1")
+        try other.query("SELECT note FROM \(table) WHERE id = 2")
+        try db.query("UPDATE \(table) SET note = 'x' WHERE id = 2")
+        try other.query("UPDATE \(table) SET note = 'y' WHERE id = 1")
+        try db.query("COMMIT")
+        XCTAssertThrowsError(try other.query("COMMIT")) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "40001")
+            XCTAssertEqual((error as? PostgresError)?.kind, .serializationFailure)
+            XCTAssertEqual((error as? PostgresError)?.isRetriable, true)
+        }
+    }
+
+    func testATerminatedBackendIsReportedLostThenTheConnectionReconnects() throws {
+        let killer = try PostgresConnection(url: try TestEnvironment.databaseURL)
+        let oldPID = db.backendPID
+        try killer.query("SELECT pg_terminate_backend($1)", [oldPID])
+        XCTAssertThrowsError(try db.query("SELECT 1")) { error in
+            XCTAssertEqual((error as? PostgresError)?.kind, .connectionLost, "\(error)")
+            XCTAssertEqual((error as? PostgresError)?.isRetriable, true)
+        }
+        XCTAssertEqual(try db.query("SELECT 1 AS one").first?.int("one"), 1)
+        XCTAssertNotEqual(db.backendPID, oldPID)
+    }
+
+    func testTheConnectionSurvivesAServerRestart() throws {
+        let oldPID = db.backendPID
+        XCTAssertEqual(try runScript("scripts/services.sh restart-postgres"), 0)
+        // The first use may find the old socket dead; retrying once is what callers do.
+        let answer = try (try? db.query("SELECT 2 AS two")) ?? db.query("SELECT 2 AS two")
+        XCTAssertEqual(try answer.first?.int("two"), 2)
+        XCTAssertNotEqual(db.backendPID, oldPID, "still on the pre-restart backend: the server did not restart")
+    }
+
+    func testABadURLFailsWithAConnectionError() {
+        XCTAssertThrowsError(try PostgresConnection(url: "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")) { error in
+            XCTAssertEqual((error as? PostgresError)?.kind, .connectionLost)
+        }
+    }
+}
+
+final class PostgresValueTests: XCTestCase {
+    func testTimestampsFormatAndParseAtMicrosecondPrecision() throws {
+        let date = Date(timeIntervalSince1970: 1_795_000_000.654321)
+        let text = PostgresTimestamp.format(date)
+        XCTAssertEqual(text, "2026-11-18 11:06:40.654321+00")
+        XCTAssertEqual(try XCTUnwrap(PostgresTimestamp.parse(text)).timeIntervalSince1970, date.timeIntervalSince1970, accuracy: 1e-6)
+    }
+
+    func testParsesOffsetsAndMissingFractions() throws {
+        XCTAssertEqual(PostgresTimestamp.parse("1970-01-01 01:00:00+01")?.timeIntervalSince1970, 0)
+        XCTAssertEqual(PostgresTimestamp.parse("1970-01-01 00:00:00-05:30")?.timeIntervalSince1970, 19_800)
+        XCTAssertNil(PostgresTimestamp.parse("yesterday"))
+    }
+
+    func testClassifiesSQLStates() {
+        XCTAssertEqual(PostgresError.classify("40001"), .serializationFailure)
+        XCTAssertEqual(PostgresError.classify("40P01"), .deadlock)
+        XCTAssertEqual(PostgresError.classify("08006"), .connectionLost)
+        XCTAssertEqual(PostgresError.classify("57P01"), .connectionLost)
+        XCTAssertEqual(PostgresError.classify("23505"), .uniqueViolation)
+        XCTAssertEqual(PostgresError.classify("22P02"), .invalidInput)
+        XCTAssertEqual(PostgresError.classify("42P01"), .other)
+        XCTAssertEqual(PostgresError.classify(nil), .connectionLost)
+    }
+
+    func testArrayLiteralEscapesQuotesAndBackslashes() {
+        XCTAssertEqual(PostgresArray([#"a"b"#, #"c\d"#, nil]).postgresText, #"{"a\"b","c\\d",NULL}"#)
+    }
+}
