@@ -22,10 +22,12 @@ let package = Package(
         ),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .executableTarget(name: "cascade", dependencies: ["Kafka", "Postgres"]),
+        .target(name: "CascadeDomain"),
+        .executableTarget(name: "cascade", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
         .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,147 @@
+import Foundation
+
+/// What the database holds that a batch of reports needs, loaded before planning.
+public struct BatchSnapshot: Sendable {
+    public var jobs: [String: Job]
+    /// Subscriptions by source model id (the service may load only active inference_complete ones).
+    public var subscriptions: [String: [EventSubscription]]
+    /// Target models by id, with at least their active versions.
+    public var models: [String: Model]
+    /// Recorded outcomes of jobs that already completed, by job id, in firing order.
+    public var outcomes: [String: [SubscriptionOutcome]]
+
+    public init(jobs: [String: Job] = [:], subscriptions: [String: [EventSubscription]] = [:],
+                models: [String: Model] = [:], outcomes: [String: [SubscriptionOutcome]] = [:]) {
+        self.jobs = jobs
+        self.subscriptions = subscriptions
+        self.models = models
+        self.outcomes = outcomes
+    }
+}
+
+/// A report as the planner receives it: validated, or refused with the bytes kept for the DLQ.
+public enum PlannedInput: Sendable {
+    case report(CompletionReport)
+    case rejected(RawReport, ReportRejection)
+}
+
+/// A subscription outcome to record durably.
+public struct OutcomeRecord: Sendable, Equatable {
+    public let sourceJobId: String
+    public let position: Int
+    public let outcome: SubscriptionOutcome
+    public let recordedAt: Date
+}
+
+/// Everything one batch changes, to be written in one transaction.
+public struct BatchEffects: Sendable {
+    /// Jobs completed by this batch, in their final state (one entry per job).
+    public var completedJobs: [Job] = []
+    public var createdJobs: [Job] = []
+    public var outcomes: [OutcomeRecord] = []
+    /// Result records, downstream requests and dead letters, in the order they were decided.
+    public var outbox: [OutboxMessage] = []
+    /// One result per input, in input order (for logs and tests).
+    public var results: [ResultRecord] = []
+
+    public init() {}
+}
+
+public struct CompletionPlanner: Sendable {
+    public var topics: TopicNames
+    public var depthLimit: Int
+    public var authorizer: any ReportAuthorizer
+
+    public init(topics: TopicNames = .defaults, depthLimit: Int = SubscriptionFiring.defaultDepthLimit,
+                authorizer: any ReportAuthorizer = AllowAllAuthorizer()) {
+        self.topics = topics
+        self.depthLimit = depthLimit
+        self.authorizer = authorizer
+    }
+
+    /// Applies the inputs in order, as if one at a time: a later report for a job sees what an
+    /// earlier one in the same batch did.
+    public func plan(_ inputs: [PlannedInput], snapshot: BatchSnapshot, now: Date,
+                     newId: () -> UUID = UUID.init) -> BatchEffects {
+        var state = snapshot
+        var effects = BatchEffects()
+        var completedIndex: [String: Int] = [:]
+
+        for input in inputs {
+            let result: ResultRecord
+            switch input {
+            case let .rejected(raw, rejection):
+                effects.outbox.append(DeadLetter.message(raw, reason: rejection.message, topic: topics.deadLetters))
+                result = ResultRecord(code: 400, jobId: rejection.jobId, modelId: rejection.modelId,
+                                      modelVersion: rejection.modelVersion, status: nil, triggeredEvents: [],
+                                      duplicate: false, requestId: rejection.requestId, source: raw.source,
+                                      message: rejection.message)
+                // Without a job id there is nobody to answer; the dead letter is the record.
+                if rejection.jobId != nil { effects.outbox.append(result.outboxMessage(topic: topics.results)) }
+                effects.results.append(result)
+                continue
+
+            case let .report(report):
+                result = apply(report, state: &state, effects: &effects, completedIndex: &completedIndex, now: now, newId: newId)
+            }
+            effects.outbox.append(result.outboxMessage(topic: topics.results))
+            effects.results.append(result)
+        }
+        return effects
+    }
+
+    private func apply(_ report: CompletionReport, state: inout BatchSnapshot, effects: inout BatchEffects,
+                       completedIndex: inout [String: Int], now: Date, newId: () -> UUID) -> ResultRecord {
+        func rejection(_ code: Int, _ message: String) -> ResultRecord {
+            ResultRecord(code: code, jobId: report.jobId, modelId: report.modelId, modelVersion: report.modelVersion,
+                         status: report.status.rawValue, triggeredEvents: [], duplicate: false,
+                         requestId: report.requestId, source: report.source, message: message)
+        }
+        func answer(_ job: Job, _ outcomes: [SubscriptionOutcome], duplicate: Bool) -> ResultRecord {
+            ResultRecord(code: outcomes.contains(where: \.isFailure) ? 207 : 200, jobId: job.id, modelId: job.modelId,
+                         modelVersion: job.modelVersion, status: job.status.rawValue, triggeredEvents: outcomes,
+                         duplicate: duplicate, requestId: report.requestId, source: report.source, message: nil)
+        }
+
+        switch authorizer.authorize(report) {
+        case .allowed: break
+        case .unauthenticated(let message): return rejection(401, message)
+        case .forbidden(let message): return rejection(403, message)
+        }
+
+        let job = state.jobs[report.jobId]
+        switch JobTransition.decide(job: job, report: report) {
+        case .notFound(let message):
+            return rejection(404, message)
+        case .conflict(let message):
+            return rejection(409, message)
+        case .duplicate:
+            return answer(job!, state.outcomes[report.jobId] ?? [], duplicate: true)
+        case .complete:
+            let completed = job!.completed(by: report, at: now)
+            state.jobs[completed.id] = completed
+            if let i = completedIndex[completed.id] {
+                effects.completedJobs[i] = completed
+            } else {
+                completedIndex[completed.id] = effects.completedJobs.count
+                effects.completedJobs.append(completed)
+            }
+            let firings = SubscriptionFiring.fire(
+                source: completed, report: report, subscriptions: state.subscriptions[completed.modelId] ?? [],
+                models: state.models, depthLimit: depthLimit, now: now,
+                newJobId: { newId().uuidString.lowercased() })
+            let outcomes = firings.map(\.outcome)
+            state.outcomes[completed.id] = outcomes
+            for (position, firing) in firings.enumerated() {
+                effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, position: position,
+                                                      outcome: firing.outcome, recordedAt: now))
+                guard let created = firing.job else { continue }
+                effects.createdJobs.append(created)
+                state.jobs[created.id] = created
+                effects.outbox.append(DownstreamRequest.message(job: created, source: completed, subscription: firing.subscription,
+                                                                eventId: newId(), topic: topics.requests))
+            }
+            return answer(completed, outcomes, duplicate: false)
+        }
+    }
+}

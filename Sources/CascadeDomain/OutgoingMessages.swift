@@ -1,0 +1,157 @@
+import Foundation
+
+public struct TopicNames: Sendable, Equatable {
+    public var reports: String
+    public var results: String
+    public var requests: String
+    public var deadLetters: String
+
+    public static let defaults = TopicNames(reports: "pie.job-completions", results: "pie.job-completion-results",
+                                            requests: "pie.job-requests", deadLetters: "pie.job-completions.dlq")
+
+    public init(reports: String, results: String, requests: String, deadLetters: String) {
+        self.reports = reports
+        self.results = results
+        self.requests = requests
+        self.deadLetters = deadLetters
+    }
+}
+
+/// A message to publish, written to the outbox in the same transaction as the effects it
+/// announces, and sent by the relay after that transaction commits.
+public struct OutboxMessage: Sendable, Equatable {
+    public let topic: String
+    public let key: [UInt8]?
+    public let value: [UInt8]
+    public let headers: [OutboxHeader]
+
+    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [OutboxHeader] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+public struct OutboxHeader: Sendable, Equatable {
+    public let name: String
+    public let value: [UInt8]?
+    public init(_ name: String, _ value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
+    public init(_ name: String, _ value: String) { self.init(name, Array(value.utf8)) }
+}
+
+/// The answer to one report, shaped like the platform's HTTP answer.
+public struct ResultRecord: Sendable, Equatable {
+    public let code: Int
+    public let jobId: String?
+    public let modelId: String?
+    public let modelVersion: String?
+    public let status: String?
+    public let triggeredEvents: [SubscriptionOutcome]
+    public let duplicate: Bool
+    public let requestId: String?
+    public let source: ReportSource
+    /// Set for rejections (4xx): what to fix.
+    public let message: String?
+
+    public var json: JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
+            ("code", .int(code)),
+            ("job_id", jobId.map(JSONValue.string) ?? .null),
+            ("model_id", modelId.map(JSONValue.string) ?? .null),
+            ("model_version", modelVersion.map(JSONValue.string) ?? .null),
+            ("status", status.map(JSONValue.string) ?? .null),
+            ("triggered_events", .array(triggeredEvents.map(\.json))),
+            ("duplicate", .bool(duplicate)),
+            ("request_id", requestId.map(JSONValue.string) ?? .null),
+            ("report", ["topic": .string(source.topic), "partition": .int(source.partition), "offset": .int(source.offset)]),
+        ]
+        if let message {
+            members.append(("success", false))
+            members.append(("message", .string(message)))
+        }
+        return .object(members)
+    }
+
+    public func outboxMessage(topic: String) -> OutboxMessage {
+        var headers: [OutboxHeader] = []
+        if let requestId { headers.append(OutboxHeader("request-id", requestId)) }
+        return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: Array(json.description.utf8), headers: headers)
+    }
+}
+
+extension SubscriptionOutcome {
+    /// `{"subscription_id", "job_id"}` or `{"subscription_id", "error"}`, as the HTTP answer has it.
+    public var json: JSONValue {
+        switch self {
+        case let .triggered(id, jobId): ["subscription_id": .string(id.uuidString.lowercased()), "job_id": .string(jobId)]
+        case let .failed(id, error): ["subscription_id": .string(id.uuidString.lowercased()), "error": .string(error)]
+        }
+    }
+}
+
+public enum DownstreamRequest {
+    /// The request to run a job a subscription created. `eventId` is fixed when the row is
+    /// written to the outbox, so every re-send carries the same one.
+    public static func message(job: Job, source: Job, subscription: EventSubscription, eventId: UUID,
+                               topic: String) -> OutboxMessage {
+        let value: JSONValue = .object([
+            ("job_id", .string(job.id)),
+            ("model_id", .string(job.modelId)),
+            ("model_version", .string(job.modelVersion)),
+            ("job_type", .string(job.type.rawValue)),
+            ("input", job.input ?? .null),
+            ("trigger", .object([
+                ("event", .string(subscription.triggerEvent.rawValue)),
+                ("subscription_id", .string(subscription.id.uuidString.lowercased())),
+                ("source_job_id", .string(source.id)),
+                ("source_model_id", .string(source.modelId)),
+                ("source_model_version", .string(source.modelVersion)),
+            ])),
+            ("cascade_depth", .int(job.cascadeDepth)),
+            ("created_at", .string(Timestamp.iso8601(job.createdAt))),
+        ])
+        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: Array(value.description.utf8),
+                             headers: [OutboxHeader("event-id", eventId.uuidString.lowercased())])
+    }
+}
+
+public enum DeadLetter {
+    /// The original key, value and headers, plus why and where it came from.
+    public static func message(_ raw: RawReport, reason: String, topic: String) -> OutboxMessage {
+        var headers = raw.headers.map { OutboxHeader($0.name, $0.value) }
+        headers.append(OutboxHeader("dlq-reason", reason))
+        headers.append(OutboxHeader("dlq-source-topic", raw.source.topic))
+        headers.append(OutboxHeader("dlq-source-partition", String(raw.source.partition)))
+        headers.append(OutboxHeader("dlq-source-offset", String(raw.source.offset)))
+        return OutboxMessage(topic: topic, key: raw.key, value: raw.value, headers: headers)
+    }
+}
+
+public enum Timestamp {
+    /// RFC 3339 in UTC with milliseconds, e.g. 2026-11-29T07:30:00.123Z.
+    public static func iso8601(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let (y, m, d) = civil(days)
+        let s = seconds - days * 86_400
+        func pad(_ v: Int64, _ w: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, w - t.count)) + t }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(millis - seconds * 1000, 3))Z"
+    }
+
+    private static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,148 @@
+/// The raw pieces of a consumed report, before validation.
+public struct RawReport: Sendable {
+    public let key: [UInt8]?
+    public let value: [UInt8]
+    /// Header name and value; a null header value is nil.
+    public let headers: [(name: String, value: [UInt8]?)]
+    public let source: ReportSource
+
+    public init(key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8]?)], source: ReportSource) {
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.source = source
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.last { $0.name.lowercased() == name }?.value.flatMap { String(validating: $0, as: UTF8.self) }
+    }
+}
+
+/// Why a report is refused before it touches anything (HTTP 400).
+public struct ReportRejection: Error, Sendable, Equatable {
+    public let message: String
+    /// Whatever ids could be read, so the 400 result record can name the job.
+    public let jobId: String?
+    public let modelId: String?
+    public let modelVersion: String?
+    public let requestId: String?
+
+    public init(_ message: String, jobId: String? = nil, modelId: String? = nil, modelVersion: String? = nil,
+                requestId: String? = nil) {
+        self.message = message
+        self.jobId = jobId
+        self.modelId = modelId
+        self.modelVersion = modelVersion
+        self.requestId = requestId
+    }
+}
+
+public struct ReportLimits: Sendable, Equatable {
+    public var maximumBytes: Int
+    public var maximumIdLength: Int
+    public static let defaults = ReportLimits(maximumBytes: 1 << 20, maximumIdLength: 255)
+    public init(maximumBytes: Int, maximumIdLength: Int) {
+        self.maximumBytes = maximumBytes
+        self.maximumIdLength = maximumIdLength
+    }
+}
+
+public enum ReportValidation {
+    /// Decodes and validates one report. Every rule gives a message a person can act on.
+    public static func validate(_ raw: RawReport, limits: ReportLimits = .defaults) -> Result<CompletionReport, ReportRejection> {
+        let requestId = raw.header("request-id")
+        let keyId = raw.key.flatMap { String(validating: $0, as: UTF8.self) }.flatMap {
+            idProblem($0, limits: limits) == nil ? $0 : nil
+        }
+        // A report whose value gives no usable job id is still answered under its key's.
+        func reject(_ message: String, jobId: String? = nil, modelId: String? = nil, modelVersion: String? = nil)
+            -> Result<CompletionReport, ReportRejection> {
+            .failure(ReportRejection(message, jobId: jobId ?? keyId, modelId: modelId, modelVersion: modelVersion,
+                                     requestId: requestId))
+        }
+
+        guard raw.value.count <= limits.maximumBytes else {
+            return reject("report is \(raw.value.count) bytes, over the \(limits.maximumBytes)-byte limit")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(raw.value)
+        } catch {
+            return reject("report is not valid JSON: \(error)")
+        }
+        guard case .object = document else {
+            return reject("report must be a JSON object, got \(kind(of: document))")
+        }
+
+        // Ids first: a report whose job id is usable can be answered even when the rest is bad.
+        var ids: [String: String] = [:]
+        var idErrors: [String] = []
+        for field in ["job_id", "model_id", "model_version"] {
+            switch document[field] {
+            case nil: idErrors.append("\(field) is missing")
+            case .string(let s)?:
+                if let problem = idProblem(s, limits: limits) { idErrors.append("\(field) \(problem)") } else { ids[field] = s }
+            case let other?: idErrors.append("\(field) must be a string, got \(kind(of: other))")
+            }
+        }
+        let jobId = ids["job_id"], modelId = ids["model_id"], modelVersion = ids["model_version"]
+        if let first = idErrors.first {
+            return reject(first, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+        }
+        if let key = raw.key, String(validating: key, as: UTF8.self) != jobId {
+            // Per-job ordering rests on the key: reports for one job must share a partition.
+            return reject("message key must equal job_id \"\(jobId!)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+        }
+
+        let status: CompletionStatus
+        switch document["status"] {
+        case .string(let s)?:
+            guard let parsed = CompletionStatus(rawValue: s) else {
+                return reject("status must be \"success\" or \"failure\", got \"\(s)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            }
+            status = parsed
+        case nil:
+            return reject("status is missing; it must be \"success\" or \"failure\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+        case let other?:
+            return reject("status must be a string, got \(kind(of: other))", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+        }
+
+        var objects: [String: JSONValue] = [:]
+        for field in ["output", "error"] {
+            switch document[field] {
+            case nil, .null?: break  // absent and null mean the same: nothing to store
+            case let value? where value.isObject: objects[field] = value
+            case let other?:
+                return reject("\(field) must be an object when present, got \(kind(of: other))",
+                              jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            }
+        }
+
+        return .success(CompletionReport(
+            modelId: modelId!, modelVersion: modelVersion!, jobId: jobId!, status: status,
+            output: objects["output"], error: objects["error"], requestId: requestId,
+            authorization: raw.header("authorization"), source: raw.source))
+    }
+
+    /// nil when the id is acceptable, else what is wrong with it.
+    static func idProblem(_ id: String, limits: ReportLimits) -> String? {
+        if id.isEmpty { return "is empty" }
+        let length = id.count
+        if length > limits.maximumIdLength { return "is \(length) characters, over the limit of \(limits.maximumIdLength)" }
+        if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "contains control characters"
+        }
+        return nil
+    }
+
+    static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import CascadeDomain
+import XCTest
+
+final class JSONTests: XCTestCase {
+    func testParsesEveryKindAndWritesItBack() throws {
+        let text = #"{"s":"a\"b\\c\n","n":-1.5e3,"i":12345678901234567890,"t":true,"f":false,"z":null,"a":[1,{"x":[]}],"o":{}}"#
+        let value = try JSONParser.parse(text)
+        XCTAssertEqual(value["s"], "a\"b\\c\n")
+        XCTAssertEqual(value["i"], .number("12345678901234567890"), "big integers keep their digits")
+        XCTAssertEqual(value.description, text)
+    }
+
+    func testUnicodeEscapesAndSurrogatePairs() throws {
+        XCTAssertEqual(try JSONParser.parse(#""\u00e9\ud83d\ude80""#), "é🚀")
+        XCTAssertEqual(try JSONParser.parse("\"模型\""), "模型")
+        XCTAssertEqual(JSONValue.string("\u{1}").description, #""\u0001""#)
+    }
+
+    func testRejectsMalformedInputWithAPosition() {
+        let cases = ["", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\ud800\"",
+                     "\"a\nb\"", "{\"a\":1} x", "{'a':1}", "{\"a\":1,\"a\":2}", "NaN"]
+        for text in cases {
+            XCTAssertThrowsError(try JSONParser.parse(text), text)
+        }
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22])) { XCTAssertTrue("\($0)".contains("UTF-8")) }
+    }
+
+    func testRefusesNestingDeeperThanTheLimit() {
+        XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)))
+        XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
+    }
+
+    func testObjectsCompareWithoutRegardToKeyOrderAndNumbersByValue() {
+        XCTAssertEqual(JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)), JSONValue(dictionaryLiteral: ("b", 2), ("a", 1)))
+        XCTAssertEqual(JSONValue.number("1.0"), JSONValue.number("1"))
+        XCTAssertNotEqual(JSONValue(dictionaryLiteral: ("a", 1)), JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)))
+        XCTAssertNotEqual(JSONValue.string("1"), JSONValue.number("1"))
+        XCTAssertEqual(Set([JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)), JSONValue(dictionaryLiteral: ("b", 2), ("a", 1))]).count, 1)
+    }
+
+    func testTimestampsAreRFC3339InUTCWithMilliseconds() {
+        XCTAssertEqual(Timestamp.iso8601(Date(timeIntervalSince1970: 0)), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.iso8601(Date(timeIntervalSince1970: 1_800_000_000.25)), "2027-01-15T08:00:00.250Z")
+    }
+}
+
+import Foundation

@@ -1,0 +1,136 @@
+import CascadeDomain
+import XCTest
+
+final class ReportValidationTests: XCTestCase {
+    private let valid = #"{"model_id":"A","model_version":"v1","job_id":"job-1","status":"success","output":{"uri":"s3://x"}}"#
+
+    private func rejection(_ r: RawReport, limits: ReportLimits = .defaults, file: StaticString = #filePath, line: UInt = #line) -> ReportRejection? {
+        switch ReportValidation.validate(r, limits: limits) {
+        case .success(let report): XCTFail("accepted: \(report)", file: file, line: line); return nil
+        case .failure(let rejection): return rejection
+        }
+    }
+
+    private func accepted(_ r: RawReport, file: StaticString = #filePath, line: UInt = #line) -> CompletionReport? {
+        switch ReportValidation.validate(r) {
+        case .success(let report): return report
+        case .failure(let rejection): XCTFail("rejected: \(rejection.message)", file: file, line: line); return nil
+        }
+    }
+
+    func testAValidReportKeepsEveryFieldAndTheHeaders() throws {
+        let r = try XCTUnwrap(accepted(raw(valid, key: "job-1", headers: [("request-id", "r1"), ("Authorization", "Bearer t")])))
+        XCTAssertEqual(r.modelId, "A")
+        XCTAssertEqual(r.modelVersion, "v1")
+        XCTAssertEqual(r.jobId, "job-1")
+        XCTAssertEqual(r.status, .success)
+        XCTAssertEqual(r.output, ["uri": "s3://x"])
+        XCTAssertNil(r.error)
+        XCTAssertEqual(r.requestId, "r1")
+        XCTAssertEqual(r.authorization, "Bearer t")
+        XCTAssertEqual(r.source, source)
+    }
+
+    func testNotJSONIsRejectedAndAnsweredUnderTheKey() {
+        let r = rejection(raw("{not json", key: "job-9"))
+        XCTAssertTrue(r?.message.hasPrefix("report is not valid JSON") ?? false, r?.message ?? "")
+        XCTAssertEqual(r?.jobId, "job-9")
+    }
+
+    func testNotJSONWithoutAKeyHasNoJobId() {
+        XCTAssertNil(rejection(raw("garbage"))?.jobId)
+    }
+
+    func testJSONThatIsNotAnObjectIsRejected() {
+        for value in ["[1,2]", "\"job\"", "42", "null", "true"] {
+            XCTAssertTrue(rejection(raw(value))?.message.contains("must be a JSON object") ?? false, value)
+        }
+    }
+
+    func testEachIdFieldMustBePresent() {
+        for field in ["model_id", "model_version", "job_id"] {
+            XCTAssertEqual(rejection(raw(reportJSON(field, nil)))?.message, "\(field) is missing")
+        }
+    }
+
+    /// A report's JSON with one field's raw JSON replaced (nil removes it).
+    private func reportJSON(_ field: String, _ rawValue: String?) -> String {
+        let fields = [("model_id", "\"A\""), ("model_version", "\"v1\""), ("job_id", "\"j\""), ("status", "\"success\"")]
+        let members = fields.compactMap { name, value -> String? in
+            let v = name == field ? rawValue : value
+            return v.map { "\"\(name)\":\($0)" }
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    func testEachIdFieldMustBeANonEmptyString() {
+        for field in ["model_id", "model_version", "job_id"] {
+            for (value, expected) in [("\"\"", "\(field) is empty"), ("7", "\(field) must be a string, got a number"),
+                                      ("null", "\(field) must be a string, got null"), ("{}", "\(field) must be a string, got an object"),
+                                      ("[\"a\"]", "\(field) must be a string, got an array"), ("true", "\(field) must be a string, got a boolean")] {
+                XCTAssertEqual(rejection(raw(reportJSON(field, value)))?.message, expected, "\(field)=\(value)")
+            }
+        }
+    }
+
+    func testIdsLongerThan255CharactersAreRejectedAnd255IsAccepted() {
+        let ok = String(repeating: "é", count: 255)
+        XCTAssertNotNil(accepted(raw(reportJSON("model_id", "\"\(ok)\""))))
+        let long = String(repeating: "x", count: 256)
+        for field in ["model_id", "model_version", "job_id"] {
+            XCTAssertEqual(rejection(raw(reportJSON(field, "\"\(long)\"")))?.message, "\(field) is 256 characters, over the limit of 255")
+        }
+    }
+
+    func testIdsWithControlCharactersAreRejected() {
+        for control in ["\\n", "\\u0000", "\\t", "\\u007f", "\\u009b"] {
+            let json = #"{"model_id":"A","model_version":"v1","job_id":"j\#(control)x","status":"success"}"#
+            XCTAssertEqual(rejection(raw(json))?.message, "job_id contains control characters", control)
+        }
+    }
+
+    func testStatusMustBeSuccessOrFailure() {
+        let base = #"{"model_id":"A","model_version":"v1","job_id":"j""#
+        XCTAssertEqual(rejection(raw(base + "}"))?.message, "status is missing; it must be \"success\" or \"failure\"")
+        XCTAssertEqual(rejection(raw(base + #","status":"done"}"#))?.message, "status must be \"success\" or \"failure\", got \"done\"")
+        XCTAssertEqual(rejection(raw(base + #","status":"SUCCESS"}"#))?.message, "status must be \"success\" or \"failure\", got \"SUCCESS\"")
+        XCTAssertEqual(rejection(raw(base + #","status":1}"#))?.message, "status must be a string, got a number")
+        XCTAssertEqual(accepted(raw(base + #","status":"failure"}"#))?.status, .failure)
+    }
+
+    func testOutputAndErrorMustBeObjectsWhenPresent() {
+        let base = #"{"model_id":"A","model_version":"v1","job_id":"j","status":"failure""#
+        for field in ["output", "error"] {
+            XCTAssertEqual(rejection(raw(base + #","\#(field)":[1]}"#))?.message, "\(field) must be an object when present, got an array")
+            XCTAssertEqual(rejection(raw(base + #","\#(field)":"oops"}"#))?.message, "\(field) must be an object when present, got a string")
+            XCTAssertEqual(rejection(raw(base + #","\#(field)":3}"#))?.message, "\(field) must be an object when present, got a number")
+        }
+    }
+
+    func testNullOutputOrErrorMeansAbsent() throws {
+        let r = try XCTUnwrap(accepted(raw(#"{"model_id":"A","model_version":"v1","job_id":"j","status":"failure","output":null,"error":null}"#)))
+        XCTAssertNil(r.output)
+        XCTAssertNil(r.error)
+    }
+
+    func testAReportOverTheSizeLimitIsRejected() {
+        let r = rejection(raw(valid, key: "job-1"), limits: ReportLimits(maximumBytes: 20, maximumIdLength: 255))
+        XCTAssertEqual(r?.message, "report is \(valid.utf8.count) bytes, over the 20-byte limit")
+        XCTAssertEqual(r?.jobId, "job-1")
+    }
+
+    func testAKeyThatIsNotTheJobIdIsRejected() {
+        let r = rejection(raw(valid, key: "job-2"))
+        XCTAssertEqual(r?.message, "message key must equal job_id \"job-1\"")
+        XCTAssertEqual(r?.jobId, "job-1")
+        XCTAssertNotNil(accepted(raw(valid)))  // no key at all is fine
+    }
+
+    func testARejectionKeepsTheIdsItCouldReadAndTheRequestId() {
+        let r = rejection(raw(#"{"model_id":"A","model_version":"v1","job_id":"j","status":"nope"}"#, headers: [("request-id", "req-7")]))
+        XCTAssertEqual(r?.jobId, "j")
+        XCTAssertEqual(r?.modelId, "A")
+        XCTAssertEqual(r?.modelVersion, "v1")
+        XCTAssertEqual(r?.requestId, "req-7")
+    }
+}
