@@ -23,11 +23,15 @@ let package = Package(
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "CascadeDomain"),
-        .executableTarget(name: "cascade", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "Postgres", "CascadeDomain"]),
+        .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
+        .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
+        .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

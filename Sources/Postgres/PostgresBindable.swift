@@ -123,3 +123,44 @@ public enum PostgresTimestamp {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+/// bytea, sent in PostgreSQL's hex text form (`\x0a1b…`).
+public struct PostgresBytes: PostgresBindable, Equatable {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var postgresText: String? {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
+        out[0] = UInt8(ascii: "\\")
+        out[1] = UInt8(ascii: "x")
+        for (i, b) in bytes.enumerated() {
+            out[2 + 2 * i] = digits[Int(b >> 4)]
+            out[3 + 2 * i] = digits[Int(b & 0x0f)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses the hex form PostgreSQL answers with (bytea_output = hex, the default).
+    public static func parse(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((utf8.count - 2) / 2)
+        var i = 2
+        while i < utf8.count {
+            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
+            bytes.append(hi << 4 | lo)
+            i += 2
+        }
+        return bytes
+    }
+}

@@ -108,7 +108,8 @@ public final class PostgresConnection {
 
     private func configureSession() throws(PostgresError) {
         // Timestamps come back in UTC, which PostgresTimestamp.parse expects anyway.
-        _ = try consume(PQexec(conn, "SET TIME ZONE 'UTC'"), sql: "SET TIME ZONE")
+        // NOTICEs (e.g. "relation already exists, skipping") would otherwise go to stderr.
+        _ = try consume(PQexec(conn, "SET TIME ZONE 'UTC'; SET client_min_messages TO warning"), sql: "SET TIME ZONE")
     }
 
     /// Re-establishes a connection that libpq saw break (server restart, network loss).

@@ -79,6 +79,16 @@ public struct PostgresRow: Sendable {
         try required(column, try optionalUUID(column))
     }
 
+    public func optionalBytes(_ column: String) throws(PostgresError) -> [UInt8]? {
+        guard let text = try raw(column) else { return nil }
+        guard let bytes = PostgresBytes.parse(text) else { throw .client("column '\(column)': not bytea hex") }
+        return bytes
+    }
+
+    public func bytes(_ column: String) throws(PostgresError) -> [UInt8] {
+        try required(column, try optionalBytes(column))
+    }
+
     /// jsonb as parsed JSON (objects, arrays, numbers, strings, bools, NSNull).
     public func optionalJSON(_ column: String) throws(PostgresError) -> Any? {
         guard let text = try raw(column) else { return nil }

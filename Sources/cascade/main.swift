@@ -1,2 +1,4 @@
-import Kafka
-print(KafkaLibrary.startupLine)
+import CascadeCLI
+import Foundation
+
+exit(CascadeCLI.main(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

@@ -1,0 +1,36 @@
+import CascadeService
+import Foundation
+import Kafka
+import Postgres
+
+/// The `cascade` command: verbs, their exit codes (0 done, 1 failed, 2 bad usage or configuration).
+public enum CascadeCLI {
+    public static var tool: CommandLineTool {
+        CommandLineTool(commands: ServiceCommands.all + RegistryCommands.all + [DemoCommand.demo])
+    }
+
+    public static func main(_ arguments: [String], environment: [String: String]) -> Int32 {
+        let resolution: CommandLineTool.Resolution
+        do {
+            resolution = try tool.resolve(arguments, environment: environment)
+        } catch {
+            FileHandle.standardError.write(Data("cascade: \(error.message)\n\(tool.overview)".utf8))
+            return 2
+        }
+        switch resolution {
+        case .help(let text):
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return 0
+        case .run(let command, let args):
+            do {
+                return try command.run(args)
+            } catch let error as UsageError {
+                FileHandle.standardError.write(Data("cascade \(command.path.joined(separator: " ")): \(error.message)\n\n\(command.usage)".utf8))
+                return 2
+            } catch {
+                FileHandle.standardError.write(Data("cascade \(command.path.joined(separator: " ")): \(error)\n".utf8))
+                return 1
+            }
+        }
+    }
+}

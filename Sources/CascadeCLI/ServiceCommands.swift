@@ -1,0 +1,79 @@
+import CascadeDomain
+import CascadeService
+import Foundation
+import Kafka
+
+enum ServiceCommands {
+    static var all: [CommandSpec] { [consume, report] }
+
+    static let consume = CommandSpec(
+        ["consume"], "Consume completion reports until SIGINT/SIGTERM, then drain, commit and leave the group.",
+        options: [CommonOptions.brokers, CommonOptions.databaseURL,
+                  .value("group", "GROUP_ID", "consumer group id", env: "CASCADE_GROUP", default: "cascade")]
+            + CommonOptions.topics + [
+                .value("batch-size", "N", "reports per transaction at most", env: "CASCADE_BATCH_SIZE", default: "500"),
+                .value("batch-linger-ms", "MS", "wait this long to fill a batch once it has a report", env: "CASCADE_BATCH_LINGER_MS", default: "0"),
+                .value("depth-limit", "N", "cascade depth limit (loop guard)", env: "CASCADE_DEPTH_LIMIT", default: "8"),
+                .value("max-report-bytes", "BYTES", "reports larger than this are rejected", default: "1048576"),
+                .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
+                .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
+                CommonOptions.kafkaConfig,
+            ]
+    ) { args in
+        let settings = try settings(args)
+        let runtime = try CascadeRuntime(settings: settings)
+        try runtime.start()
+        let sig = waitForTerminationSignal()
+        Log.info("signal received; draining", ["signal": "\(sig)"])
+        runtime.stop()
+        return 0
+    }
+
+    static func settings(_ args: ParsedArguments) throws -> ServiceSettings {
+        var settings = ServiceSettings(brokers: try args.required("brokers"), databaseURL: args.value("database-url"))
+        settings.groupId = try args.required("group")
+        settings.topics = try CommonOptions.topicNames(args)
+        settings.batchSize = try args.int("batch-size", range: 1...100_000)!
+        settings.batchLingerMs = try args.int("batch-linger-ms", range: 0...60_000)!
+        settings.depthLimit = try args.int("depth-limit", range: 1...1000)!
+        settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!
+        settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
+        settings.statusIntervalSeconds = Double(try args.int("status-interval", range: 1...3600)!)
+        settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
+        // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
+        do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {
+            throw UsageError("invalid Kafka configuration: \((error as? KafkaError)?.message ?? "\(error)")")
+        }
+        return settings
+    }
+
+    static let report = CommandSpec(
+        ["report"], "Publish a completion report, as POST /v2/models/{model}/versions/{version}/jobs/{job}/complete would.",
+        positionals: [("MODEL_ID", "the job's model"), ("VERSION", "the model version"), ("JOB_ID", "the job")],
+        options: [.value("status", "STATUS", "success or failure"), .value("output", "JSON", "output metadata (an object)"),
+                  .value("error", "JSON", "failure details (an object)"), .value("request-id", "ID", "echoed in the result record"),
+                  .value("authorization", "HEADER", "e.g. 'Bearer <token>'"),
+                  CommonOptions.brokers, CommonOptions.reportsTopic, CommonOptions.kafkaConfig]
+    ) { args in
+        let status = try args.required("status")
+        guard CompletionStatus(rawValue: status) != nil else { throw UsageError("--status must be success or failure, got '\(status)'") }
+        var body: [(key: String, value: JSONValue)] = [
+            ("model_id", .string(args.positionals[0])), ("model_version", .string(args.positionals[1])),
+            ("job_id", .string(args.positionals[2])), ("status", .string(status)),
+        ]
+        if let output = try CommonOptions.json(args.value("output"), option: "output") { body.append(("output", output)) }
+        if let error = try CommonOptions.json(args.value("error"), option: "error") { body.append(("error", error)) }
+        var headers: [KafkaHeader] = []
+        if let requestId = args.value("request-id") { headers.append(KafkaHeader("request-id", requestId)) }
+        if let auth = args.value("authorization") { headers.append(KafkaHeader("authorization", auth)) }
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": try args.required("brokers"), "log_level": "3"])
+            .merging(try CommonOptions.kafkaOverrides(args).filteringConsumerOnly()))
+        let results = try producer.sendAndWait([OutgoingMessage(topic: try args.required("reports-topic"), key: args.positionals[2],
+                                                                value: JSONValue.object(body).description, headers: headers)],
+                                               timeout: .seconds(30))
+        try producer.close()
+        let delivered = try results[0].get()
+        CommonOptions.print(["topic": .string(delivered.topic), "partition": .int(delivered.partition), "offset": .int(delivered.offset)])
+        return 0
+    }
+}

@@ -1,0 +1,76 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Postgres
+
+/// Turns a polled batch into one committed transaction. Bad input never fails a batch: it is
+/// planned as a rejection. If the database refuses a batch for a reason retrying cannot fix
+/// (some value it will not store), the reports are applied one by one so only the culprit is
+/// dead-lettered.
+final class BatchProcessor {
+    private let db: PostgresConnection
+    private let planner: CompletionPlanner
+    private let limits: ReportLimits
+
+    init(db: PostgresConnection, planner: CompletionPlanner, limits: ReportLimits) {
+        self.db = db
+        self.planner = planner
+        self.limits = limits
+    }
+
+    /// Throws only errors worth retrying (lost connection, serialization, deadlock).
+    func process(_ messages: [KafkaMessage]) throws -> BatchEffects {
+        let inputs = messages.map(validate)
+        do {
+            return try apply(inputs)
+        } catch let error as PostgresError where !error.isRetriable {
+            Log.warning("batch refused by the database; applying its reports one at a time", ["error": "\(error)"])
+            var combined = BatchEffects()
+            for (message, input) in zip(messages, inputs) {
+                let effects: BatchEffects
+                do {
+                    effects = try apply([input])
+                } catch let single as PostgresError where !single.isRetriable {
+                    effects = try apply([deadLetter(message, input, reason: "the database refused this report: \(single)")])
+                }
+                combined.results += effects.results
+                combined.outbox += effects.outbox
+                combined.createdJobs += effects.createdJobs
+                combined.completedJobs += effects.completedJobs
+                combined.outcomes += effects.outcomes
+            }
+            return combined
+        }
+    }
+
+    private func apply(_ inputs: [PlannedInput]) throws -> BatchEffects {
+        let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
+        return try BatchStore(db: db).apply(reports) { snapshot in
+            planner.plan(inputs, snapshot: snapshot, now: Date())
+        }
+    }
+
+    private func validate(_ message: KafkaMessage) -> PlannedInput {
+        let raw = RawReport(message)
+        switch ReportValidation.validate(raw, limits: limits) {
+        case .success(let report): return .report(report)
+        case .failure(let rejection): return .rejected(raw, rejection)
+        }
+    }
+
+    private func deadLetter(_ message: KafkaMessage, _ input: PlannedInput, reason: String) -> PlannedInput {
+        switch input {
+        case .rejected: return input
+        case .report(let r):
+            return .rejected(RawReport(message), ReportRejection(reason, jobId: r.jobId, modelId: r.modelId,
+                                                                  modelVersion: r.modelVersion, requestId: r.requestId))
+        }
+    }
+}
+
+extension RawReport {
+    init(_ message: KafkaMessage) {
+        self.init(key: message.key, value: message.value, headers: message.headers.map { ($0.name, $0.value) },
+                  source: ReportSource(topic: message.topic, partition: message.partition, offset: message.offset))
+    }
+}

@@ -1,0 +1,131 @@
+import CascadeDomain
+import Foundation
+import Postgres
+
+/// Loads what a batch needs and writes what it did, in one transaction, in three round trips:
+/// (BEGIN + lock jobs + subscriptions + prior outcomes), (target models), (writes + COMMIT).
+struct BatchStore {
+    let db: PostgresConnection
+
+    /// Runs `plan` between loading and writing; rolls back on any error.
+    func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> BatchEffects {
+        do {
+            let snapshot = try loadSnapshot(reports)
+            let effects = plan(snapshot)
+            try write(effects)
+            return effects
+        } catch {
+            if db.isConnected { _ = try? db.query("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private func loadSnapshot(_ reports: [CompletionReport]) throws -> BatchSnapshot {
+        let jobIds = Array(Set(reports.map(\.jobId))).sorted()
+        let modelIds = Array(Set(reports.map(\.modelId))).sorted()
+        let results = try db.pipeline([
+            PipelineStatement("BEGIN"),
+            // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
+            // and a second member applying the same report waits, then sees a terminal job.
+            PipelineStatement("SELECT \(Columns.job) FROM jobs WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE",
+                              [PostgresArray(jobIds)]),
+            PipelineStatement("""
+                SELECT \(Columns.subscription) FROM event_subscriptions
+                WHERE source_model_id = ANY($1::text[]) AND status = 'active' AND trigger_event = 'inference_complete'
+                ORDER BY created_at, id
+                """, [PostgresArray(modelIds)]),
+            PipelineStatement("""
+                SELECT source_job_id, subscription_id, triggered_job_id, error FROM subscription_outcomes
+                WHERE source_job_id = ANY($1::text[]) ORDER BY source_job_id, position
+                """, [PostgresArray(jobIds)]),
+        ])
+        var snapshot = BatchSnapshot()
+        for row in results[1].rows {
+            let job = try row.job()
+            snapshot.jobs[job.id] = job
+        }
+        var targets = Set<String>()
+        for row in results[2].rows {
+            let subscription = try row.subscription()
+            snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
+            targets.insert(subscription.targetModelId)
+        }
+        for row in results[3].rows {
+            snapshot.outcomes[try row.string("source_job_id"), default: []].append(try row.outcome())
+        }
+        if !targets.isEmpty {
+            let rows = try db.query("""
+                SELECT m.id, m.actions::text AS actions, v.version, v.status, v.created_at
+                FROM models m LEFT JOIN model_versions v ON v.model_id = m.id AND v.status = 'active'
+                WHERE m.id = ANY($1::text[])
+                """, [PostgresArray(targets.sorted())]).rows
+            var versions: [String: [ModelVersion]] = [:]
+            var actions: [String: Set<JobType>] = [:]
+            for row in rows {
+                let id = try row.string("id")
+                actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
+                if let version = try row.optionalString("version") {
+                    versions[id, default: []].append(ModelVersion(
+                        version: version, status: try row.enumValue("status", as: VersionStatus.self), createdAt: try row.date("created_at")))
+                }
+            }
+            for (id, acts) in actions { snapshot.models[id] = Model(id: id, actions: acts, versions: versions[id] ?? []) }
+        }
+        return snapshot
+    }
+
+    private func write(_ effects: BatchEffects) throws {
+        var statements: [PipelineStatement] = []
+        let completed = effects.completedJobs
+        if !completed.isEmpty {
+            // The status guard makes a late or duplicate writer a no-op; the count check below
+            // turns that into a retry instead of a silent divergence.
+            statements.append(PipelineStatement("""
+                UPDATE jobs SET status = u.status, output = u.output::jsonb, error = u.error::jsonb,
+                    started_at = u.started_at, completed_at = u.completed_at
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+                    AS u(job_id, status, output, error, started_at, completed_at)
+                WHERE jobs.job_id = u.job_id AND jobs.status IN ('pending', 'started')
+                """, [PostgresArray(completed.map(\.id)), PostgresArray(completed.map(\.status.rawValue)),
+                      PostgresArray(completed.map { $0.output?.description }), PostgresArray(completed.map { $0.error?.description }),
+                      PostgresArray(completed.map(\.startedAt)), PostgresArray(completed.map(\.completedAt))]))
+        }
+        let created = effects.createdJobs
+        if !created.isEmpty {
+            statements.append(PipelineStatement("""
+                INSERT INTO jobs (job_id, model_id, model_version, job_type, status, input, created_at, parent_job_id,
+                                  subscription_id, cascade_depth)
+                SELECT job_id, model_id, model_version, job_type, status, input::jsonb, created_at, parent_job_id,
+                       subscription_id, cascade_depth
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+                            $8::text[], $9::uuid[], $10::int[])
+                    AS u(job_id, model_id, model_version, job_type, status, input, created_at, parent_job_id,
+                         subscription_id, cascade_depth)
+                """, [PostgresArray(created.map(\.id)), PostgresArray(created.map(\.modelId)), PostgresArray(created.map(\.modelVersion)),
+                      PostgresArray(created.map(\.type.rawValue)), PostgresArray(created.map(\.status.rawValue)),
+                      PostgresArray(created.map { $0.input?.description }), PostgresArray(created.map(\.createdAt)),
+                      PostgresArray(created.map(\.parentJobId)), PostgresArray(created.map(\.subscriptionId)),
+                      PostgresArray(created.map(\.cascadeDepth))]))
+        }
+        let outcomes = effects.outcomes
+        if !outcomes.isEmpty {
+            statements.append(PipelineStatement("""
+                INSERT INTO subscription_outcomes (source_job_id, position, subscription_id, triggered_job_id, error, recorded_at)
+                SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[])
+                """, [PostgresArray(outcomes.map(\.sourceJobId)), PostgresArray(outcomes.map(\.position)),
+                      PostgresArray(outcomes.map(\.outcome.subscriptionId)),
+                      PostgresArray(outcomes.map { if case .triggered(_, let id) = $0.outcome { id } else { nil } }),
+                      PostgresArray(outcomes.map { if case .failed(_, let e) = $0.outcome { e } else { nil } }),
+                      PostgresArray(outcomes.map(\.recordedAt))]))
+        }
+        if !effects.outbox.isEmpty {
+            statements.append(OutboxStore.insertStatement(effects.outbox))
+        }
+        statements.append(PipelineStatement("COMMIT"))
+        let results = try db.pipeline(statements)
+        if !completed.isEmpty, results[0].affectedRows != completed.count {
+            throw PostgresError(kind: .serializationFailure, sqlState: "40001",
+                                message: "\(completed.count - results[0].affectedRows) job(s) changed under the batch; retrying")
+        }
+    }
+}

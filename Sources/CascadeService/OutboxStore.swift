@@ -1,0 +1,56 @@
+import CascadeDomain
+import Foundation
+import Postgres
+
+/// A row claimed from the outbox for publishing.
+struct OutboxRow {
+    let id: Int64
+    let message: OutboxMessage
+}
+
+enum OutboxStore {
+    static func insertStatement(_ messages: [OutboxMessage]) -> PipelineStatement {
+        PipelineStatement("""
+            INSERT INTO outbox (topic, key, value, headers)
+            SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::jsonb[])
+            """, [PostgresArray(messages.map(\.topic)), PostgresArray(messages.map { $0.key.map(PostgresBytes.init) }),
+                  PostgresArray(messages.map { PostgresBytes($0.value) }), PostgresArray(messages.map { encodeHeaders($0.headers) })])
+    }
+
+    /// Claims up to `limit` rows in id order. SKIP LOCKED lets several relays share the table
+    /// without waiting on each other; the claim lasts until the caller's transaction ends.
+    static func claim(_ db: PostgresConnection, limit: Int) throws -> [OutboxRow] {
+        try db.query("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [limit])
+            .rows.map { row in
+                OutboxRow(id: try row.int("id"), message: OutboxMessage(
+                    topic: try row.string("topic"), key: try row.optionalBytes("key"), value: try row.bytes("value"),
+                    headers: try decodeHeaders(try row.string("headers"))))
+            }
+    }
+
+    static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try db.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray(ids)])
+    }
+
+    /// `[{"name": …, "value": …}]`, with `base64` instead of `value` for bytes that are not UTF-8
+    /// and neither for a null header, so operators can read the table with psql.
+    static func encodeHeaders(_ headers: [OutboxHeader]) -> PostgresJSON {
+        let items: [JSONValue] = headers.map { header in
+            guard let value = header.value else { return ["name": .string(header.name)] }
+            if let text = String(validating: value, as: UTF8.self) { return ["name": .string(header.name), "value": .string(text)] }
+            return ["name": .string(header.name), "base64": .string(Data(value).base64EncodedString())]
+        }
+        return PostgresJSON(JSONValue.array(items).description)
+    }
+
+    static func decodeHeaders(_ text: String) throws -> [OutboxHeader] {
+        guard case .array(let items) = try JSONParser.parse(text) else { throw PostgresError.client("outbox headers are not an array") }
+        return try items.map { item in
+            guard let name = item["name"]?.stringValue else { throw PostgresError.client("outbox header without a name") }
+            if let value = item["value"]?.stringValue { return OutboxHeader(name, value) }
+            if let encoded = item["base64"]?.stringValue, let data = Data(base64Encoded: encoded) { return OutboxHeader(name, Array(data)) }
+            return OutboxHeader(name, nil)
+        }
+    }
+}

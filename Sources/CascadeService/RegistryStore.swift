@@ -1,0 +1,101 @@
+import CascadeDomain
+import Foundation
+import Postgres
+
+/// Models, versions, subscriptions and jobs, as the command line manages them.
+public struct RegistryStore {
+    let db: PostgresConnection
+
+    public init(db: PostgresConnection) { self.db = db }
+
+    /// Creates the model, or updates its actions if it exists.
+    public func upsertModel(id: String, actions: Set<JobType>) throws {
+        try db.query("""
+            INSERT INTO models (id, actions) VALUES ($1, $2::text[])
+            ON CONFLICT (id) DO UPDATE SET actions = EXCLUDED.actions
+            """, [id, PostgresArray(actions.map(\.rawValue).sorted())])
+    }
+
+    public func upsertVersion(modelId: String, version: String, status: VersionStatus) throws {
+        try db.query("""
+            INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, $3)
+            ON CONFLICT (model_id, version) DO UPDATE SET status = EXCLUDED.status
+            """, [modelId, version, status.rawValue])
+    }
+
+    public func createSubscription(id: UUID = UUID(), sourceModelId: String, trigger: TriggerEvent, targetModelId: String,
+                                   action: JobType, inputSource: InputSource, input: JSONValue?, label: String?,
+                                   status: SubscriptionStatus = .active) throws -> EventSubscription {
+        let row = try db.query("""
+            INSERT INTO event_subscriptions (id, source_model_id, trigger_event, target_model_id, target_action,
+                                             input_source, input, label, status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING \(Columns.subscription)
+            """, [id, sourceModelId, trigger.rawValue, targetModelId, action.rawValue, inputSource.rawValue,
+                  input.map { PostgresJSON($0.description) }, label, status.rawValue]).first!
+        return try row.subscription()
+    }
+
+    public func subscriptions(sourceModelId: String?) throws -> [EventSubscription] {
+        try db.query("""
+            SELECT \(Columns.subscription) FROM event_subscriptions
+            WHERE $1::text IS NULL OR source_model_id = $1 ORDER BY created_at, id
+            """, [sourceModelId]).rows.map { try $0.subscription() }
+    }
+
+    /// Returns nil when there is no such subscription.
+    public func setSubscriptionStatus(id: UUID, status: SubscriptionStatus) throws -> EventSubscription? {
+        try db.query("""
+            UPDATE event_subscriptions SET status = $2, updated_at = clock_timestamp() WHERE id = $1
+            RETURNING \(Columns.subscription)
+            """, [id, status.rawValue]).first.map { try $0.subscription() }
+    }
+
+    public func createJob(id: String, modelId: String, version: String, type: JobType, status: JobStatus,
+                          input: JSONValue?) throws -> Job {
+        try db.query("""
+            INSERT INTO jobs (job_id, model_id, model_version, job_type, status, input, started_at)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, CASE WHEN $5 = 'pending' THEN NULL ELSE clock_timestamp() END)
+            RETURNING \(Columns.job)
+            """, [id, modelId, version, type.rawValue, status.rawValue, input.map { PostgresJSON($0.description) }]).first!.job()
+    }
+
+    public func job(id: String) throws -> Job? {
+        try db.query("SELECT \(Columns.job) FROM jobs WHERE job_id = $1", [id]).first.map { try $0.job() }
+    }
+
+    public func outcomes(sourceJobId: String) throws -> [SubscriptionOutcome] {
+        try db.query("""
+            SELECT subscription_id, triggered_job_id, error FROM subscription_outcomes
+            WHERE source_job_id = $1 ORDER BY position
+            """, [sourceJobId]).rows.map { try $0.outcome() }
+    }
+}
+
+extension Job {
+    /// The `job get` view: every field, lineage and what its completion triggered.
+    public func json(outcomes: [SubscriptionOutcome]) -> JSONValue {
+        func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.iso8601($0)) } ?? .null }
+        return .object([
+            ("job_id", .string(id)), ("model_id", .string(modelId)), ("model_version", .string(modelVersion)),
+            ("job_type", .string(type.rawValue)), ("status", .string(status.rawValue)),
+            ("input", input ?? .null), ("output", output ?? .null), ("error", error ?? .null),
+            ("created_at", time(createdAt)), ("started_at", time(startedAt)), ("completed_at", time(completedAt)),
+            ("parent_job_id", parentJobId.map(JSONValue.string) ?? .null),
+            ("subscription_id", subscriptionId.map { .string($0.uuidString.lowercased()) } ?? .null),
+            ("cascade_depth", .int(cascadeDepth)),
+            ("triggered_events", .array(outcomes.map(\.json))),
+        ])
+    }
+}
+
+extension EventSubscription {
+    public var json: JSONValue {
+        .object([
+            ("id", .string(id.uuidString.lowercased())), ("source_model_id", .string(sourceModelId)),
+            ("trigger_event", .string(triggerEvent.rawValue)), ("target_model_id", .string(targetModelId)),
+            ("target_action", .string(targetAction.rawValue)), ("input_source", .string(inputSource.rawValue)),
+            ("input", input ?? .null), ("label", label.map(JSONValue.string) ?? .null), ("status", .string(status.rawValue)),
+            ("created_at", .string(Timestamp.iso8601(createdAt))), ("updated_at", .string(Timestamp.iso8601(updatedAt))),
+        ])
+    }
+}

@@ -1,0 +1,64 @@
+import CascadeDomain
+import Kafka
+
+/// Everything `cascade consume` needs, already validated by the command line.
+public struct ServiceSettings: Sendable {
+    public var brokers: String
+    public var databaseURL: String?
+    public var groupId: String = "cascade"
+    public var topics: TopicNames = .defaults
+    /// Reports per transaction at most.
+    public var batchSize: Int = 500
+    /// How long a batch may wait for more reports once it has one; 0 takes what is ready.
+    public var batchLingerMs: Int = 0
+    public var depthLimit: Int = SubscriptionFiring.defaultDepthLimit
+    public var limits: ReportLimits = .defaults
+    /// Outbox rows published per relay round.
+    public var relayBatchSize: Int = 1000
+    /// Extra librdkafka properties for every client (`--kafka-config`).
+    public var kafkaOverrides = KafkaConfig()
+    /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.
+    public var topicPartitions: Int = 6
+    public var statusIntervalSeconds: Double = 10
+
+    public init(brokers: String, databaseURL: String?) {
+        self.brokers = brokers
+        self.databaseURL = databaseURL
+    }
+
+    public func consumerConfig() -> KafkaConfig {
+        KafkaConfig([
+            "bootstrap.servers": brokers,
+            "group.id": groupId,
+            "client.id": "cascade-consumer",
+            // Bounded prefetch: memory stays flat while a backlog drains.
+            "queued.max.messages.kbytes": "16384",
+            "statistics.interval.ms": "5000",
+            "partition.assignment.strategy": "cooperative-sticky",
+            "log_level": "4",
+        ]).merging(kafkaOverrides)
+    }
+
+    public func producerConfig() -> KafkaConfig {
+        KafkaConfig([
+            "bootstrap.servers": brokers,
+            "client.id": "cascade-relay",
+            "linger.ms": "2",
+            // Bounded, so a relay round never holds its outbox claim for librdkafka's 5-minute default.
+            "message.timeout.ms": "30000",
+            "log_level": "4",
+        ]).merging(kafkaOverrides.filteringConsumerOnly())
+    }
+}
+
+extension KafkaConfig {
+    /// Consumer-only properties make a producer warn; drop the ones we know of.
+    public func filteringConsumerOnly() -> KafkaConfig {
+        let consumerOnly: Set<String> = ["group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset",
+                                         "partition.assignment.strategy", "max.poll.interval.ms", "queued.max.messages.kbytes",
+                                         "fetch.max.bytes", "fetch.wait.max.ms", "group.instance.id", "enable.auto.commit"]
+        var filtered = KafkaConfig()
+        for (key, value) in properties where !consumerOnly.contains(key) { filtered.set(key, value) }
+        return filtered
+    }
+}
