@@ -1,0 +1,121 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+import XCTest
+
+/// Crashes and rebalances in the middle of a backlog: every report must take effect exactly
+/// once, and every downstream request must reach the broker (re-sends allowed, with the same
+/// event-id).
+final class EffectivelyOnceTests: XCTestCase {
+    private var f: PipelineFixture!
+
+    override func setUpWithError() throws { f = try PipelineFixture() }
+    override func tearDown() { f?.close() }
+
+    /// Seeds `count` started jobs of a model with one trigger_output subscription and publishes
+    /// a report for each (every tenth a failure). Returns the jobs and which succeeded.
+    private func backlog(_ count: Int) throws -> (jobs: [String], successes: Set<String>) {
+        let source = try f.model("src"), target = try f.model("dst")
+        try f.subscribe(source, target)
+        try f.db.query("""
+            INSERT INTO jobs (job_id, model_id, model_version, job_type, status, input, started_at)
+            SELECT $1 || '-' || i, $2, 'v1', 'inference', 'started', '{}'::jsonb, now() FROM generate_series(1, $3) AS i
+            """, [f.id, source, count])
+        let jobs = (1...count).map { "\(f.id)-\($0)" }
+        var successes = Set<String>()
+        let messages = jobs.enumerated().map { i, id -> OutgoingMessage in
+            let failed = i % 10 == 9
+            if !failed { successes.insert(id) }
+            let body = failed
+                ? #"{"model_id":"\#(source)","model_version":"v1","job_id":"\#(id)","status":"failure","error":{"i":\#(i)}}"#
+                : #"{"model_id":"\#(source)","model_version":"v1","job_id":"\#(id)","status":"success","output":{"i":\#(i)}}"#
+            return OutgoingMessage(topic: f.topics.reports, key: id, value: body)
+        }
+        for result in try f.producer.sendAndWait(messages) { _ = try result.get() }
+        return (jobs, successes)
+    }
+
+    private func terminalCount() throws -> Int64 {
+        try f.count("SELECT count(*) AS n FROM jobs WHERE job_id LIKE $1 AND status IN ('success', 'failure')", ["\(f.id)-%"])
+    }
+
+    private func unpublishedCount() throws -> Int64 {
+        try f.count("SELECT count(*) AS n FROM outbox WHERE topic LIKE $1", ["\(f.id).%"])
+    }
+
+    private func waitForProgress(atLeast n: Int64, timeout: TimeInterval = 60) throws {
+        XCTAssertTrue(try eventually(timeout: timeout, interval: 0.005) { try terminalCount() >= n }, "no progress to \(n)")
+    }
+
+    private func verifyExactlyOnce(jobs: [String], successes: Set<String>, file: StaticString = #filePath, line: UInt = #line) throws {
+        let total = Int64(jobs.count)
+        let drained = try eventually(timeout: 120) { try terminalCount() == total && unpublishedCount() == 0 }
+        let applied = try terminalCount(), unpublished = try unpublishedCount()
+        XCTAssertTrue(drained, "not drained: \(applied) of \(total) applied, \(unpublished) unpublished", file: file, line: line)
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE job_id LIKE $1 AND status = 'success'", ["\(f.id)-%"]),
+                       Int64(successes.count), file: file, line: line)
+        // Exactly one downstream job and one outcome row per success, never two.
+        let children = try f.db.query("SELECT parent_job_id, job_id FROM jobs WHERE parent_job_id LIKE $1", ["\(f.id)-%"]).rows
+        XCTAssertEqual(children.count, successes.count, "downstream jobs", file: file, line: line)
+        XCTAssertEqual(Set(try children.map { try $0.string("parent_job_id") }), successes, file: file, line: line)
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM subscription_outcomes WHERE source_job_id LIKE $1", ["\(f.id)-%"]),
+                       Int64(successes.count), "outcome rows", file: file, line: line)
+
+        // Every downstream request reached the broker; a re-send carries the same event-id.
+        let childIds = Set(try children.map { try $0.string("job_id") })
+        XCTAssertTrue(eventually(timeout: 30) { Set(f.reader.messages(f.topics.requests).compactMap(\.message.keyString)) == childIds },
+                      "downstream requests missing", file: file, line: line)
+        var eventIdOfJob: [String: String] = [:]
+        for request in f.reader.messages(f.topics.requests) {
+            let key = request.message.keyString!, eventId = request.header("event-id")!
+            XCTAssertEqual(eventIdOfJob[key, default: eventId], eventId, "a re-send changed its event-id", file: file, line: line)
+            eventIdOfJob[key] = eventId
+        }
+        XCTAssertEqual(Set(eventIdOfJob.values).count, childIds.count, file: file, line: line)
+
+        // Every report was answered; its first (non-duplicate) answer is one and the same.
+        XCTAssertTrue(eventually(timeout: 30) {
+            Set(f.reader.messages(f.topics.results).compactMap { $0.json?["job_id"]?.stringValue }).isSuperset(of: jobs)
+        }, "result records missing", file: file, line: line)
+        var firstAnswers: [String: Set<[UInt8]>] = [:]
+        for result in f.reader.messages(f.topics.results) where result.json?["duplicate"] == false {
+            firstAnswers[result.json!["job_id"]!.stringValue!, default: []].insert(result.message.value)
+        }
+        XCTAssertEqual(firstAnswers.values.filter { $0.count != 1 }.count, 0, "a report was applied twice with different answers", file: file, line: line)
+    }
+
+    func testSIGKILLMidStreamThenRestartAppliesEveryReportExactlyOnce() throws {
+        let (jobs, successes) = try backlog(3000)
+        let first = try f.startConsumer(["--batch-size", "20"])
+        try waitForProgress(atLeast: 300)
+        first.signal(SIGKILL)
+        XCTAssertEqual(first.wait(), 128 + SIGKILL)
+        let appliedBeforeCrash = try terminalCount()
+        XCTAssertLessThan(appliedBeforeCrash, 3000, "the backlog drained before the crash; the test proved nothing")
+
+        let second = try f.startConsumer(["--batch-size", "200"])
+        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        second.signal(SIGTERM)
+        XCTAssertEqual(second.wait(), 0, second.log)
+    }
+
+    func testARebalanceMidStreamNeverAppliesAReportTwiceOrLosesOne() throws {
+        let (jobs, successes) = try backlog(3000)
+        let first = try f.startConsumer(["--batch-size", "2"])
+        try waitForProgress(atLeast: 100)
+        // A second member joins (the partitions are split), then the first leaves (they move back).
+        let second = try f.startConsumer(["--batch-size", "2"])
+        XCTAssertTrue(eventually(timeout: 30) { second.log.contains("partitions assigned") }, second.log)
+        let progressAtJoin = try terminalCount()
+        first.signal(SIGTERM)
+        XCTAssertEqual(first.wait(), 0, first.log)
+        XCTAssertLessThan(progressAtJoin, 3000, "the backlog drained before the rebalance; the test proved nothing")
+        XCTAssertTrue(first.log.contains("partitions revoked"), first.log)
+
+        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        second.signal(SIGTERM)
+        XCTAssertEqual(second.wait(), 0, second.log)
+    }
+}
