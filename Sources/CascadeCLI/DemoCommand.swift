@@ -52,11 +52,13 @@ enum DemoCommand {
         })
         try producer.close()
 
-        Thread.sleep(forTimeInterval: 2)
+        // Seven messages follow from those four reports; show them before the instructions.
+        let deadline = Date().addingTimeInterval(20)
+        while runtime.relay.publishedCount < 7 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         say("""
 
-        More reports (a new started job first):
-          export CASCADE_BROKERS=\(cluster.bootstrapServers)
+        More reports, from another terminal in this directory (a new started job first):
+          eval "$(scripts/services.sh env)"; export CASCADE_BROKERS=\(cluster.bootstrapServers)
           JOB=$(swift run -q cascade job create --model demo-A --version v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
           swift run -q cascade report demo-A v1 $JOB --status success --output '{"uri":"s3://x"}'
           swift run -q cascade job get $JOB
