@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cascade", targets: ["cascade"]),
+        .executable(name: "cascade-bench", targets: ["cascade-bench"]),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +27,8 @@ let package = Package(
         .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
         .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
+        .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres", "TestSupport"],
+                          path: "Sources/CascadeBench"),
         .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),

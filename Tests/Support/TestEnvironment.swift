@@ -1,6 +1,5 @@
 import Foundation
 import Kafka
-import XCTest
 
 /// Where the real services for integration tests are. `make test` (scripts/services.sh)
 /// starts them and exports these variables; a test without them fails and says so, because a

@@ -1,0 +1,77 @@
+import Foundation
+
+/// `cascade-bench` settings; every one has a flag so the figures can be reproduced exactly.
+struct BenchOptions {
+    var reports = 200_000
+    var successRatio = 0.9
+    var batchSize = 500
+    var partitions = 6
+    var unbatchedReports = 3_000
+    var latencyRate = 1_000
+    var latencySeconds = 30
+    var brokers = ProcessInfo.processInfo.environment["CASCADE_BROKERS"] ?? ""
+    var databaseURL = ProcessInfo.processInfo.environment["DATABASE_URL"]
+    var cascadeBinary = ""
+    var jsonOut: String?
+    var skip: Set<String> = []
+
+    static let usage = """
+        usage: cascade-bench [options]     (make bench runs it with the local services)
+
+        Measures Cascade against a real broker and PostgreSQL: the PG-bound baseline, the
+        batched drain, the unbatched drain, steady-load latency and the consumer's memory.
+
+        options:
+          --reports N             backlog size for the drain and the baseline (default 200000)
+          --batch-size N          reports per transaction (default 500)
+          --partitions N          report topic partitions (default 6)
+          --unbatched-reports N   backlog for the batch-size-1 drain (default 3000)
+          --latency-rate N        reports per second in the latency run (default 1000)
+          --latency-seconds N     length of the latency run (default 30)
+          --brokers HOSTS         [env CASCADE_BROKERS]
+          --database-url URL      [env DATABASE_URL]
+          --cascade PATH          the cascade binary (default: next to this one)
+          --json-out FILE         append the JSON lines to FILE as well
+          --skip PHASES           comma-separated: baseline,drain,unbatched,latency
+        """
+
+    static func parse(_ args: [String]) -> BenchOptions {
+        var o = BenchOptions()
+        o.cascadeBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cascade").path
+        var i = 0
+        func next() -> String {
+            i += 1
+            guard i < args.count else { fail("\(args[i - 1]) needs a value") }
+            return args[i]
+        }
+        func int(_ s: String) -> Int {
+            guard let v = Int(s), v > 0 else { fail("'\(s)' is not a positive whole number") }
+            return v
+        }
+        while i < args.count {
+            switch args[i] {
+            case "--reports": o.reports = int(next())
+            case "--batch-size": o.batchSize = int(next())
+            case "--partitions": o.partitions = int(next())
+            case "--unbatched-reports": o.unbatchedReports = int(next())
+            case "--latency-rate": o.latencyRate = int(next())
+            case "--latency-seconds": o.latencySeconds = int(next())
+            case "--brokers": o.brokers = next()
+            case "--database-url": o.databaseURL = next()
+            case "--cascade": o.cascadeBinary = next()
+            case "--json-out": o.jsonOut = next()
+            case "--skip": o.skip = Set(next().split(separator: ",").map(String.init))
+            case "--help", "-h": print(usage); exit(0)
+            default: fail("unknown option \(args[i])")
+            }
+            i += 1
+        }
+        if o.brokers.isEmpty { fail("--brokers (or CASCADE_BROKERS) is required") }
+        return o
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("cascade-bench: \(message)\n".utf8))
+    exit(2)
+}

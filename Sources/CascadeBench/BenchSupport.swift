@@ -1,0 +1,108 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Synchronization
+
+/// Counts what arrives on the output topics, and for downstream requests whose input carries
+/// `sent_us`, how long after that they arrived.
+final class OutputCounter: @unchecked Sendable {
+    struct State {
+        var counts: [String: Int] = [:]
+        var firstArrival: Date?
+        var lastArrival: Date?
+        var latenciesMs: [Double] = []
+    }
+    private let state = Mutex(State())
+    private let stopFlag = Mutex(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(brokers: String, topics: [String], group: String) throws {
+        let consumer = try KafkaConsumer(config: KafkaConfig([
+            "bootstrap.servers": brokers, "group.id": group, "auto.offset.reset": "earliest",
+            "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3",
+        ]))
+        try consumer.subscribe(topics)
+        let thread = Thread { [self] in
+            while !stopFlag.withLock({ $0 }) {
+                guard let batch = try? consumer.poll(maxMessages: 2000, timeoutMs: 50), !batch.isEmpty else { continue }
+                let now = Date()
+                let nowUs = now.timeIntervalSince1970 * 1e6
+                var latencies: [Double] = []
+                for m in batch {
+                    // A cheap check before parsing: only latency-run requests carry sent_us.
+                    guard m.value.count < 2048, m.value.contains(UInt8(ascii: "_")),
+                          let json = try? JSONParser.parse(m.value), case .number(let sent)? = json["input"]?["sent_us"],
+                          let sentUs = Double(sent) else { continue }
+                    latencies.append((nowUs - sentUs) / 1000)
+                }
+                state.withLock { s in
+                    for m in batch { s.counts[m.topic, default: 0] += 1 }
+                    if s.firstArrival == nil { s.firstArrival = now }
+                    s.lastArrival = now
+                    s.latenciesMs += latencies
+                }
+            }
+            try? consumer.close()
+            done.signal()
+        }
+        thread.start()
+    }
+
+    var snapshot: State { state.withLock { $0 } }
+    func count(_ topic: String) -> Int { state.withLock { $0.counts[topic] ?? 0 } }
+
+    func stop() {
+        stopFlag.withLock { $0 = true }
+        done.wait()
+    }
+}
+
+/// Peak and sampled resident memory of a process, from /proc.
+final class MemorySampler: @unchecked Sendable {
+    private let samples = Mutex<[Int]>([])
+    private let stopFlag = Mutex(false)
+
+    init(pid: pid_t) {
+        let thread = Thread { [self] in
+            while !stopFlag.withLock({ $0 }) {
+                if let kb = Self.residentKB(pid) { samples.withLock { $0.append(kb) } }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        thread.start()
+    }
+
+    func stop() -> [Int] {
+        stopFlag.withLock { $0 = true }
+        return samples.withLock { $0 }
+    }
+
+    static func residentKB(_ pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let rank = Int((p / 100 * Double(sorted.count - 1)).rounded())
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+func shell(_ command: String) -> String {
+    let pipe = Pipe()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return "" }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+func say(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }

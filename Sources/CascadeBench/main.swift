@@ -1,0 +1,206 @@
+import CascadeDomain
+import CascadeService
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+
+// cascade-bench: see BenchOptions.usage. Progress goes to stderr; the table and JSON lines to stdout.
+
+let options = BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+let runId = String(UUID().uuidString.prefix(6)).lowercased()
+let db = try PostgresConnection(url: options.databaseURL)
+try Migrator.migrate(db)
+let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3"]))
+
+let pgSettings = try db.query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first!
+let context: [(String, JSONValue)] = [
+    ("machine", .string("\(ProcessInfo.processInfo.activeProcessorCount) cores, \(shell("uname -m")), \(shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs"))")),
+    ("git_commit", .string(shell("git rev-parse --short HEAD 2>/dev/null"))),
+    ("librdkafka", .string(KafkaLibrary.versionString)),
+    ("postgres_fsync", .string(try pgSettings.string("f"))),
+    ("postgres_synchronous_commit", .string(try pgSettings.string("s"))),
+    ("reports", .int(options.reports)),
+    ("batch_size", .int(options.batchSize)),
+    ("partitions", .int(options.partitions)),
+]
+
+// One registry for the whole run: a source model with exactly one active trigger_output
+// subscription, so every successful report fires one downstream job.
+let registry = RegistryStore(db: db)
+let sourceModel = "bench-\(runId)-src", targetModel = "bench-\(runId)-dst"
+try registry.upsertModel(id: sourceModel, actions: [.inference])
+try registry.upsertModel(id: targetModel, actions: [.inference])
+try registry.upsertVersion(modelId: sourceModel, version: "v1", status: .active)
+try registry.upsertVersion(modelId: targetModel, version: "v1", status: .active)
+_ = try registry.createSubscription(sourceModelId: sourceModel, trigger: .inferenceComplete, targetModelId: targetModel,
+                                    action: .inference, inputSource: .triggerOutput, input: nil, label: "bench")
+
+var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONValue)])] = []
+@MainActor func record(_ name: String, _ value: Double, _ unit: String, _ extra: [(String, JSONValue)] = []) {
+    figures.append((name, value, unit, extra))
+    say(String(format: "  %@: %.1f %@", name, value, unit))
+}
+
+@MainActor func successCount(_ n: Int) -> Int { (0..<n).filter { Double($0 % 100) < options.successRatio * 100 }.count }
+
+// MARK: PG-bound baseline
+
+@MainActor func runBaseline() throws {
+    let scenario = Scenario("base", runId: runId, sourceModel: sourceModel)
+    say("baseline: seeding \(options.reports) jobs")
+    try scenario.seedJobs(db, count: options.reports)
+    var settings = ServiceSettings(brokers: options.brokers, databaseURL: options.databaseURL)
+    settings.topics = scenario.topics
+    let baseline = DatabaseBaseline(db: db, settings: settings)
+    // All encoding done beforehand, as a consumer would have the bytes already.
+    let messages = (0..<options.reports).map { i in
+        KafkaMessage(topic: scenario.topics.reports, partition: Int32(i % options.partitions), offset: Int64(i / options.partitions),
+                     key: Array(scenario.jobId(i).utf8),
+                     value: Array(scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio)).utf8),
+                     headers: [], timestampMs: nil)
+    }
+    say("baseline: applying in batches of \(options.batchSize)")
+    let start = Date()
+    var index = 0
+    while index < messages.count {
+        let end = min(index + options.batchSize, messages.count)
+        try baseline.apply(Array(messages[index..<end]))
+        index = end
+    }
+    let seconds = Date().timeIntervalSince(start)
+    let problems = try scenario.verify(db, count: options.reports, successes: successCount(options.reports))
+    if !problems.isEmpty { fail("baseline end state wrong: \(problems.joined(separator: "; "))") }
+    record("pg_bound_reports_per_s", Double(options.reports) / seconds, "reports/s", [("seconds", .number(String(format: "%.3f", seconds)))])
+}
+
+// MARK: drains
+
+/// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
+@MainActor func runDrain(_ name: String, count: Int, batchSize: Int) throws -> (rate: Double, rssKB: [Int]) {
+    let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
+    try scenario.createTopics(admin, partitions: options.partitions)
+    say("\(name): seeding \(count) jobs and producing \(count) reports")
+    try scenario.seedJobs(db, count: count)
+    let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3", "linger.ms": "20"]))
+    var pending: [OutgoingMessage] = []
+    for i in 0..<count {
+        pending.append(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
+                                       value: scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio))))
+        if pending.count == 20_000 || i == count - 1 {
+            for r in try producer.sendAndWait(pending) { _ = try r.get() }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+    try producer.close()
+
+    let successes = successCount(count)
+    let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
+                                    group: "bench-\(runId)-\(name)-counter")
+    say("\(name): draining with batch size \(batchSize)")
+    let consumer = try scenario.startConsumer(options, batchSize: batchSize)
+    let memory = MemorySampler(pid: consumer.pid)
+    let deadline = Date().addingTimeInterval(Double(count) / 50 + 180)
+    while counter.count(scenario.topics.results) < count || counter.count(scenario.topics.requests) < successes {
+        if Date() > deadline { fail("\(name): not drained in time; consumer log: \(consumer.logPath)") }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    let state = counter.snapshot
+    let rss = memory.stop()
+    consumer.signal(SIGTERM)
+    consumer.wait()
+    counter.stop()
+    let seconds = state.lastArrival!.timeIntervalSince(state.firstArrival!)
+    var problems = try scenario.verify(db, count: count, successes: successes)
+    if state.counts[scenario.topics.results] != count { problems.append("\(state.counts[scenario.topics.results] ?? 0) result records") }
+    if state.counts[scenario.topics.requests] != successes { problems.append("\(state.counts[scenario.topics.requests] ?? 0) requests") }
+    if !problems.isEmpty { fail("\(name): end state wrong: \(problems.joined(separator: "; "))") }
+    return (Double(count) / seconds, rss)
+}
+
+// MARK: latency
+
+@MainActor func runLatency() throws {
+    let scenario = Scenario("lat", runId: runId, sourceModel: sourceModel)
+    let count = options.latencyRate * options.latencySeconds
+    try scenario.createTopics(admin, partitions: options.partitions)
+    try scenario.seedJobs(db, count: count)
+    let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.requests], group: "bench-\(runId)-lat-counter")
+    let consumer = try scenario.startConsumer(options, batchSize: options.batchSize)
+    // Wait until the consumer owns its partitions, so the figures measure steady state, not the join.
+    let joinDeadline = Date().addingTimeInterval(60)
+    while !consumer.log.contains("partitions assigned") {
+        if Date() > joinDeadline { fail("latency: the consumer never joined; log: \(consumer.logPath)") }
+        Thread.sleep(forTimeInterval: 0.1)
+    }
+    Thread.sleep(forTimeInterval: 2)
+    say("latency: \(options.latencyRate) reports/s for \(options.latencySeconds) s")
+    let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3", "linger.ms": "0"]))
+    let start = Date()
+    for i in 0..<count {
+        let due = start.addingTimeInterval(Double(i) / Double(options.latencyRate))
+        let wait = due.timeIntervalSinceNow
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        let sentUs = Int64(Date().timeIntervalSince1970 * 1e6)
+        try producer.send(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
+                                          value: scenario.reportValue(i, success: true, sentUs: sentUs))) { _ in }
+    }
+    try producer.close()
+    let deadline = Date().addingTimeInterval(60)
+    while counter.count(scenario.topics.requests) < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    let latencies = counter.snapshot.latenciesMs.sorted()
+    consumer.signal(SIGTERM)
+    consumer.wait()
+    counter.stop()
+    if latencies.count != count { fail("latency: \(latencies.count) of \(count) downstream requests arrived") }
+    let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds))]
+    record("latency_p50_ms", percentile(latencies, 50), "ms", extra)
+    record("latency_p99_ms", percentile(latencies, 99), "ms", extra)
+    record("latency_max_ms", latencies.last ?? .nan, "ms", extra)
+}
+
+// MARK: run
+
+say("cascade-bench run \(runId): \(context.map { "\($0.0)=\($0.1)" }.joined(separator: " "))")
+if !options.skip.contains("baseline") { try runBaseline() }
+if !options.skip.contains("drain") {
+    let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
+    record("drain_reports_per_s", rate, "reports/s")
+    let peakMB = Double(rss.max() ?? 0) / 1024
+    let mid = rss.isEmpty ? 0 : Double(rss[rss.count / 2]) / 1024, last = Double(rss.last ?? 0) / 1024
+    record("drain_peak_rss_mb", peakMB, "MB", [("mid_drain_rss_mb", .number(String(format: "%.1f", mid))),
+                                                ("end_rss_mb", .number(String(format: "%.1f", last))),
+                                                ("samples", .int(rss.count))])
+}
+if !options.skip.contains("unbatched") {
+    let (rate, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
+    record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
+}
+if !options.skip.contains("latency") { try runLatency() }
+
+@MainActor func figure(_ name: String) -> Double? { figures.first { $0.name == name }?.value }
+if let drain = figure("drain_reports_per_s"), let base = figure("pg_bound_reports_per_s") {
+    record("drain_vs_pg_bound", drain / base, "x")
+}
+if let drain = figure("drain_reports_per_s"), let unbatched = figure("unbatched_reports_per_s") {
+    record("drain_vs_unbatched", drain / unbatched, "x")
+}
+
+// The table, then one JSON line per figure.
+print("| figure | value |\n|---|---|")
+for f in figures { print(String(format: "| %@ | %.2f %@ |", f.name, f.value, f.unit)) }
+var lines = ""
+for f in figures {
+    let members: [(key: String, value: JSONValue)] = [("figure", .string(f.name)), ("value", .number(String(format: "%.3f", f.value))),
+                                                      ("unit", .string(f.unit))] + f.extra.map { (key: $0.0, value: $0.1) }
+        + context.map { (key: $0.0, value: $0.1) }
+    lines += JSONValue.object(members).description + "\n"
+}
+print(lines, terminator: "")
+if let path = options.jsonOut {
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    handle.seekToEndOfFile()
+    handle.write(Data(lines.utf8))
+    try handle.close()
+}
