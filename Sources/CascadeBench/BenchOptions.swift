@@ -14,6 +14,8 @@ struct BenchOptions {
     var cascadeBinary = ""
     var jsonOut: String?
     var skip: Set<String> = []
+    /// librdkafka properties for every consumer the benchmark runs (cascade's and its own).
+    var consumerConfig: [String] = []
 
     static let usage = """
         usage: cascade-bench [options]     (make bench runs it with the local services)
@@ -33,6 +35,9 @@ struct BenchOptions {
           --cascade PATH          the cascade binary (default: next to this one)
           --json-out FILE         append the JSON lines to FILE as well
           --skip PHASES           comma-separated: baseline,drain,unbatched,latency
+          --consumer-config K=V   a librdkafka property for every consumer (repeatable). Tansu
+                                  answers a fetch only when fetch.wait.max.ms runs out, so
+                                  make bench passes fetch.wait.max.ms=5 (Kafka answers at once)
         """
 
     static func parse(_ args: [String]) -> BenchOptions {
@@ -61,6 +66,7 @@ struct BenchOptions {
             case "--cascade": o.cascadeBinary = next()
             case "--json-out": o.jsonOut = next()
             case "--skip": o.skip = Set(next().split(separator: ",").map(String.init))
+            case "--consumer-config": o.consumerConfig.append(next())
             case "--help", "-h": print(usage); exit(0)
             default: fail("unknown option \(args[i])")
             }

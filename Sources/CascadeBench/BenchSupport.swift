@@ -16,11 +16,13 @@ final class OutputCounter: @unchecked Sendable {
     private let stopFlag = Mutex(false)
     private let done = DispatchSemaphore(value: 0)
 
-    init(brokers: String, topics: [String], group: String) throws {
-        let consumer = try KafkaConsumer(config: KafkaConfig([
+    init(brokers: String, topics: [String], group: String, overrides: [String]) throws {
+        var config = KafkaConfig([
             "bootstrap.servers": brokers, "group.id": group, "auto.offset.reset": "earliest",
             "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3",
-        ]))
+        ])
+        for property in overrides { try config.apply(override: property) }
+        let consumer = try KafkaConsumer(config: config)
         try consumer.subscribe(topics)
         let thread = Thread { [self] in
             while !stopFlag.withLock({ $0 }) {

@@ -54,6 +54,7 @@ struct Scenario {
                     "--status-interval", "5",
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000"]
         if let url = options.databaseURL { args += ["--database-url", url] }
+        for property in options.consumerConfig { args += ["--kafka-config", property] }
         return try ChildProcess(options.cascadeBinary, args, logPath: NSTemporaryDirectory() + "cascade-bench-\(runId)-\(name).log")
     }
 

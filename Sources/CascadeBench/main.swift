@@ -23,6 +23,7 @@ let context: [(String, JSONValue)] = [
     ("reports", .int(options.reports)),
     ("batch_size", .int(options.batchSize)),
     ("partitions", .int(options.partitions)),
+    ("consumer_config", .string(options.consumerConfig.joined(separator: " "))),
 ]
 
 // One registry for the whole run: a source model with exactly one active trigger_output
@@ -96,7 +97,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
     let successes = successCount(count)
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
-                                    group: "bench-\(runId)-\(name)-counter")
+                                    group: "bench-\(runId)-\(name)-counter", overrides: options.consumerConfig)
     say("\(name): draining with batch size \(batchSize)")
     let consumer = try scenario.startConsumer(options, batchSize: batchSize)
     let memory = MemorySampler(pid: consumer.pid)
@@ -125,7 +126,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     let count = options.latencyRate * options.latencySeconds
     try scenario.createTopics(admin, partitions: options.partitions)
     try scenario.seedJobs(db, count: count)
-    let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.requests], group: "bench-\(runId)-lat-counter")
+    let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.requests], group: "bench-\(runId)-lat-counter",
+                                    overrides: options.consumerConfig)
     let consumer = try scenario.startConsumer(options, batchSize: options.batchSize)
     // Wait until the consumer owns its partitions, so the figures measure steady state, not the join.
     let joinDeadline = Date().addingTimeInterval(60)

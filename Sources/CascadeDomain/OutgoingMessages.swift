@@ -79,7 +79,7 @@ public struct ResultRecord: Sendable, Equatable {
     public func outboxMessage(topic: String) -> OutboxMessage {
         var headers: [OutboxHeader] = []
         if let requestId { headers.append(OutboxHeader("request-id", requestId)) }
-        return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: Array(json.description.utf8), headers: headers)
+        return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: json.jsonBytes, headers: headers)
     }
 }
 
@@ -114,7 +114,7 @@ public enum DownstreamRequest {
             ("cascade_depth", .int(job.cascadeDepth)),
             ("created_at", .string(Timestamp.iso8601(job.createdAt))),
         ])
-        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: Array(value.description.utf8),
+        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: value.jsonBytes,
                              headers: [OutboxHeader("event-id", eventId.uuidString.lowercased())])
     }
 }

@@ -129,7 +129,9 @@ public enum ReportValidation {
         if id.isEmpty { return "is empty" }
         let length = id.count
         if length > limits.maximumIdLength { return "is \(length) characters, over the limit of \(limits.maximumIdLength)" }
-        if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        // Printable ASCII (the common case) needs no Unicode property lookups.
+        let printableASCII = id.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        if !printableASCII, id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "contains control characters"
         }
         return nil

@@ -34,20 +34,36 @@ public struct PostgresArray: PostgresBindable, Equatable {
     public init(_ elements: [String?]) { self.elements = elements }
     public init<T: PostgresBindable>(_ values: [T]) { self.elements = values.map(\.postgresText) }
 
+    // Built as bytes: appending unicode scalars to a String was the benchmark's top cost.
     public var postgresText: String? {
-        var out = "{"
-        out.reserveCapacity(elements.count * 16)
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (i, element) in elements.enumerated() {
-            if i > 0 { out += "," }
-            guard let element else { out += "NULL"; continue }
-            out += "\""
-            for ch in element.unicodeScalars {
-                if ch == "\"" || ch == "\\" { out += "\\" }
-                out.unicodeScalars.append(ch)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
+            appendEscaped(element, to: &out)
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Copies runs without quotes or backslashes whole; only those two need a backslash.
+    private func appendEscaped(_ element: String, to out: inout [UInt8]) {
+        var element = element
+        element.withUTF8 { bytes in
+            var runStart = 0
+            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                out.append(UInt8(ascii: "\\"))
+                runStart = i
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        }
     }
 }
 
@@ -56,11 +72,24 @@ public enum PostgresTimestamp {
     public static func format(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - seconds * 1_000_000
+        let fraction = Int(micros - seconds * 1_000_000)
         let (y, m, d) = civilFromDays(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let secOfDay = ((seconds % 86_400) + 86_400) % 86_400
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", y, m, d,
-                      Int(secOfDay / 3600), Int(secOfDay / 60 % 60), Int(secOfDay % 60), Int(fraction))
+        let secOfDay = Int(((seconds % 86_400) + 86_400) % 86_400)
+        // Digits by hand: String(format:) goes through CoreFoundation and showed in profiles.
+        var out = [UInt8](repeating: 0, count: 29)
+        func put(_ value: Int, _ at: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+        }
+        put(y, 0, 4); out[4] = UInt8(ascii: "-"); put(m, 5, 2); out[7] = UInt8(ascii: "-"); put(d, 8, 2)
+        out[10] = UInt8(ascii: " ")
+        put(secOfDay / 3600, 11, 2); out[13] = UInt8(ascii: ":"); put(secOfDay / 60 % 60, 14, 2)
+        out[16] = UInt8(ascii: ":"); put(secOfDay % 60, 17, 2); out[19] = UInt8(ascii: "."); put(fraction, 20, 6)
+        out[26] = UInt8(ascii: "+"); out[27] = UInt8(ascii: "0"); out[28] = UInt8(ascii: "0")
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]`, which PostgreSQL emits for timestamptz.
@@ -143,24 +172,32 @@ public struct PostgresBytes: PostgresBindable, Equatable {
 
     /// Parses the hex form PostgreSQL answers with (bytea_output = hex, the default).
     public static func parse(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
+        var text = text
+        return text.withUTF8 { utf8 -> [UInt8]? in
+            guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
+            var valid = true
+            let bytes = [UInt8](unsafeUninitializedCapacity: (utf8.count - 2) / 2) { buffer, initialized in
+                var i = 2, o = 0
+                while i < utf8.count {
+                    let hi = hexValue[Int(utf8[i])], lo = hexValue[Int(utf8[i + 1])]
+                    if hi > 15 || lo > 15 { valid = false; break }
+                    buffer[o] = hi << 4 | lo
+                    i += 2
+                    o += 1
+                }
+                initialized = o
             }
+            return valid ? bytes : nil
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((utf8.count - 2) / 2)
-        var i = 2
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            bytes.append(hi << 4 | lo)
-            i += 2
-        }
-        return bytes
+    }
+}
+
+/// Hex digit values by ASCII code; 0xFF marks a non-digit.
+private let hexValue: [UInt8] = (0..<256).map { c in
+    switch c {
+    case 48...57: UInt8(c - 48)
+    case 97...102: UInt8(c - 87)
+    case 65...70: UInt8(c - 55)
+    default: 0xFF
     }
 }
