@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test run services stop-services clean
+.PHONY: build test run bench services stop-services clean
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -27,3 +27,13 @@ run: services build
 
 clean: stop-services
 	rm -rf .build .local
+
+# The benchmark (docs/BENCHMARKS.md): release build, durable PostgreSQL, Tansu. BENCH_ARGS adds flags.
+# Tansu answers a fetch only when fetch.wait.max.ms runs out and stalls idempotent produce for
+# about 500 ms at random, so the run sets those two (Apache Kafka needs neither).
+BENCH_ARGS ?=
+bench: services
+	swift build -c release --product cascade
+	swift build -c release --product cascade-bench
+	$(WITH_ENV) .build/release/cascade-bench --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
+		--json-out docs/bench-results.jsonl $(BENCH_ARGS)

@@ -35,7 +35,7 @@ struct BenchOptions {
           --cascade PATH          the cascade binary (default: next to this one)
           --json-out FILE         append the JSON lines to FILE as well
           --skip PHASES           comma-separated: baseline,drain,unbatched,latency
-          --consumer-config K=V   a librdkafka property for every consumer (repeatable). Tansu
+          --kafka-config K=V      a librdkafka property for every client (repeatable). Tansu
                                   answers a fetch only when fetch.wait.max.ms runs out, so
                                   make bench passes fetch.wait.max.ms=5 (Kafka answers at once)
         """
@@ -66,7 +66,7 @@ struct BenchOptions {
             case "--cascade": o.cascadeBinary = next()
             case "--json-out": o.jsonOut = next()
             case "--skip": o.skip = Set(next().split(separator: ",").map(String.init))
-            case "--consumer-config": o.consumerConfig.append(next())
+            case "--kafka-config": o.consumerConfig.append(next())
             case "--help", "-h": print(usage); exit(0)
             default: fail("unknown option \(args[i])")
             }

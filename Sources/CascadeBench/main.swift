@@ -43,6 +43,12 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     say(String(format: "  %@: %.1f %@", name, value, unit))
 }
 
+@MainActor func clientConfig(_ settings: [String: String]) throws -> KafkaConfig {
+    var config = KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3"]).merging(KafkaConfig(settings))
+    for property in options.consumerConfig where !property.hasPrefix("fetch.") { try config.apply(override: property) }
+    return config
+}
+
 @MainActor func successCount(_ n: Int) -> Int { (0..<n).filter { Double($0 % 100) < options.successRatio * 100 }.count }
 
 // MARK: PG-bound baseline
@@ -83,7 +89,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     try scenario.createTopics(admin, partitions: options.partitions)
     say("\(name): seeding \(count) jobs and producing \(count) reports")
     try scenario.seedJobs(db, count: count)
-    let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3", "linger.ms": "20"]))
+    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "20"]))
     var pending: [OutgoingMessage] = []
     for i in 0..<count {
         pending.append(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
@@ -137,7 +143,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     }
     Thread.sleep(forTimeInterval: 2)
     say("latency: \(options.latencyRate) reports/s for \(options.latencySeconds) s")
-    let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3", "linger.ms": "0"]))
+    // librdkafka's default linger (5 ms), as a handler fleet's producers would have it.
+    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "5"]))
     let start = Date()
     for i in 0..<count {
         let due = start.addingTimeInterval(Double(i) / Double(options.latencyRate))

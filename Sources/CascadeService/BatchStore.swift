@@ -2,8 +2,8 @@ import CascadeDomain
 import Foundation
 import Postgres
 
-/// Loads what a batch needs and writes what it did, in one transaction, in three round trips:
-/// (BEGIN + lock jobs + subscriptions + prior outcomes), (target models), (writes + COMMIT).
+/// Loads what a batch needs and writes what it did, in one transaction, in two round trips:
+/// (BEGIN + lock jobs + subscriptions + their targets + prior outcomes), (writes + COMMIT).
 struct BatchStore {
     let db: PostgresConnection
 
@@ -38,39 +38,38 @@ struct BatchStore {
                 SELECT source_job_id, subscription_id, triggered_job_id, error FROM subscription_outcomes
                 WHERE source_job_id = ANY($1::text[]) ORDER BY source_job_id, position
                 """, [PostgresArray(jobIds)]),
+            // Targets of those subscriptions, with their active versions, in the same round trip.
+            PipelineStatement("""
+                SELECT m.id, m.actions::text AS actions, v.version, v.status, v.created_at
+                FROM models m LEFT JOIN model_versions v ON v.model_id = m.id AND v.status = 'active'
+                WHERE m.id IN (SELECT target_model_id FROM event_subscriptions
+                               WHERE source_model_id = ANY($1::text[]) AND status = 'active'
+                                 AND trigger_event = 'inference_complete')
+                """, [PostgresArray(modelIds)]),
         ])
         var snapshot = BatchSnapshot()
         for row in results[1].rows {
             let job = try row.job()
             snapshot.jobs[job.id] = job
         }
-        var targets = Set<String>()
         for row in results[2].rows {
             let subscription = try row.subscription()
             snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
-            targets.insert(subscription.targetModelId)
         }
         for row in results[3].rows {
             snapshot.outcomes[try row.string("source_job_id"), default: []].append(try row.outcome())
         }
-        if !targets.isEmpty {
-            let rows = try db.query("""
-                SELECT m.id, m.actions::text AS actions, v.version, v.status, v.created_at
-                FROM models m LEFT JOIN model_versions v ON v.model_id = m.id AND v.status = 'active'
-                WHERE m.id = ANY($1::text[])
-                """, [PostgresArray(targets.sorted())]).rows
-            var versions: [String: [ModelVersion]] = [:]
-            var actions: [String: Set<JobType>] = [:]
-            for row in rows {
-                let id = try row.string("id")
-                actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
-                if let version = try row.optionalString("version") {
-                    versions[id, default: []].append(ModelVersion(
-                        version: version, status: try row.enumValue("status", as: VersionStatus.self), createdAt: try row.date("created_at")))
-                }
+        var versions: [String: [ModelVersion]] = [:]
+        var actions: [String: Set<JobType>] = [:]
+        for row in results[4].rows {
+            let id = try row.string("id")
+            actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
+            if let version = try row.optionalString("version") {
+                versions[id, default: []].append(ModelVersion(
+                    version: version, status: try row.enumValue("status", as: VersionStatus.self), createdAt: try row.date("created_at")))
             }
-            for (id, acts) in actions { snapshot.models[id] = Model(id: id, actions: acts, versions: versions[id] ?? []) }
         }
+        for (id, acts) in actions { snapshot.models[id] = Model(id: id, actions: acts, versions: versions[id] ?? []) }
         return snapshot
     }
 

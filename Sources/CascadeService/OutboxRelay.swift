@@ -74,11 +74,21 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
-    /// One claim–produce–delete cycle in one transaction. Returns the rows published.
+    /// One claim–produce–delete cycle in one transaction, in two round trips:
+    /// (BEGIN + claim) before producing, (delete + COMMIT) after the delivery reports.
     private func publishRound(_ db: PostgresConnection) throws -> Int {
-        try db.withTransaction { tx in
-            let rows = try OutboxStore.claim(tx, limit: settings.relayBatchSize)
-            guard !rows.isEmpty else { return 0 }
+        let rows: [OutboxRow]
+        do {
+            rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize)
+        } catch {
+            if db.isConnected { _ = try? db.query("ROLLBACK") }
+            throw error
+        }
+        guard !rows.isEmpty else {
+            try db.query("COMMIT")
+            return 0
+        }
+        do {
             let results = try producer.sendAndWait(rows.map { row in
                 OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
                                 headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
@@ -94,7 +104,7 @@ public final class OutboxRelay: @unchecked Sendable {
                     failures.append("\(row.message.topic): \(error)")
                 }
             }
-            try OutboxStore.delete(tx, ids: delivered)
+            try OutboxStore.deleteAndCommit(db, ids: delivered)
             state.withLock {
                 $0.published += delivered.count
                 $0.failedDeliveries += failures.count
@@ -104,6 +114,9 @@ public final class OutboxRelay: @unchecked Sendable {
                             ["failed": "\(failures.count)", "first_error": first])
             }
             return delivered.count
+        } catch {
+            if db.isConnected { _ = try? db.query("ROLLBACK") }
+            throw error
         }
     }
 }

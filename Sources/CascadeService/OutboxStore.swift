@@ -20,12 +20,34 @@ enum OutboxStore {
     /// Claims up to `limit` rows in id order. SKIP LOCKED lets several relays share the table
     /// without waiting on each other; the claim lasts until the caller's transaction ends.
     static func claim(_ db: PostgresConnection, limit: Int) throws -> [OutboxRow] {
-        try db.query("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [limit])
-            .rows.map { row in
+        let statement = claimStatement(limit: limit)
+        return try rows(db.query(statement.sql, statement.parameters))
+    }
+
+    private static func claimStatement(limit: Int) -> PipelineStatement {
+        PipelineStatement("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [limit])
+    }
+
+    private static func rows(_ result: PostgresRows) throws -> [OutboxRow] {
+        try result.rows.map { row in
                 OutboxRow(id: try row.int("id"), message: OutboxMessage(
                     topic: try row.string("topic"), key: try row.optionalBytes("key"), value: try row.bytes("value"),
                     headers: try decodeHeaders(try row.string("headers"))))
             }
+    }
+
+    /// BEGIN and claim in one round trip; the caller ends the transaction.
+    static func claimInNewTransaction(_ db: PostgresConnection, limit: Int) throws -> [OutboxRow] {
+        let results = try db.pipeline([PipelineStatement("BEGIN"), claimStatement(limit: limit)])
+        return try rows(results[1])
+    }
+
+    /// Deletes what was delivered and commits, in one round trip.
+    static func deleteAndCommit(_ db: PostgresConnection, ids: [Int64]) throws {
+        var statements: [PipelineStatement] = []
+        if !ids.isEmpty { statements.append(PipelineStatement("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [PostgresArray(ids)])) }
+        statements.append(PipelineStatement("COMMIT"))
+        _ = try db.pipeline(statements)
     }
 
     static func delete(_ db: PostgresConnection, ids: [Int64]) throws {

@@ -20,6 +20,8 @@ public struct ServiceSettings: Sendable {
     /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.
     public var topicPartitions: Int = 6
     public var statusIntervalSeconds: Double = 10
+    /// Longest time between offset commits while reports flow.
+    public var commitIntervalSeconds: Double = 0.2
 
     public init(brokers: String, databaseURL: String?) {
         self.brokers = brokers

@@ -6,6 +6,9 @@ import Foundation
 public final class PostgresConnection {
     private var conn: OpaquePointer
     private let conninfo: String
+    /// Statements with parameters are prepared once per connection and then executed by name:
+    /// parsing and planning every statement again cost more than executing it.
+    private var preparedNames: [String: String] = [:]
 
     /// `url` is a `postgres://` URL or a libpq key=value string; nil or empty uses the `PG*`
     /// environment variables, as psql does.
@@ -27,8 +30,11 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws(PostgresError) -> PostgresRows {
         try reconnectIfNeeded()
-        let result = withParameters(parameters) { types, values, count in
-            PQexecParams(conn, sql, count, types, values, nil, nil, 0)
+        guard let name = try preparedName(sql, parameterCount: parameters.count) else {
+            return try consume(PQexecParams(conn, sql, 0, nil, nil, nil, nil, 0), sql: sql)
+        }
+        let result = withParameters(parameters) { _, values, count in
+            PQexecPrepared(conn, name, count, values, nil, nil, 0)
         }
         return try consume(result, sql: sql)
     }
@@ -62,14 +68,17 @@ public final class PostgresConnection {
     public func pipeline(_ statements: [PipelineStatement]) throws(PostgresError) -> [PostgresRows] {
         guard !statements.isEmpty else { return [] }
         try reconnectIfNeeded()
+        var names: [String?] = []
+        for statement in statements { names.append(try preparedName(statement.sql, parameterCount: statement.parameters.count)) }
         guard PQenterPipelineMode(conn) == 1 else { throw lastError("enter pipeline mode") }
         defer { PQexitPipelineMode(conn) }
         // Nonblocking while sending: with many statements the server's answers must be read as
         // they come, or both sides block on full socket buffers.
         PQsetnonblocking(conn, 1)
-        for statement in statements {
+        for (statement, name) in zip(statements, names) {
             let sent = withParameters(statement.parameters) { types, values, count in
-                PQsendQueryParams(conn, statement.sql, count, types, values, nil, nil, 0)
+                if let name { return PQsendQueryPrepared(conn, name, count, values, nil, nil, 0) }
+                return PQsendQueryParams(conn, statement.sql, count, types, values, nil, nil, 0)
             }
             guard sent == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline send") }
         }
@@ -112,9 +121,21 @@ public final class PostgresConnection {
         _ = try consume(PQexec(conn, "SET TIME ZONE 'UTC'; SET client_min_messages TO warning"), sql: "SET TIME ZONE")
     }
 
+    /// The server-side name of `sql`, preparing it on first use; nil for statements without
+    /// parameters (BEGIN, COMMIT, scripts), which are cheap to parse and often not preparable.
+    private func preparedName(_ sql: String, parameterCount: Int) throws(PostgresError) -> String? {
+        guard parameterCount > 0 else { return nil }
+        if let name = preparedNames[sql] { return name }
+        let name = "cascade_\(preparedNames.count + 1)"
+        _ = try consume(PQprepare(conn, name, sql, Int32(parameterCount), nil), sql: sql)
+        preparedNames[sql] = name
+        return name
+    }
+
     /// Re-establishes a connection that libpq saw break (server restart, network loss).
     private func reconnectIfNeeded() throws(PostgresError) {
         guard PQstatus(conn) != CONNECTION_OK else { return }
+        preparedNames = [:]  // they died with the old session
         PQreset(conn)
         try checkConnected(context: "reconnect")
         try configureSession()
