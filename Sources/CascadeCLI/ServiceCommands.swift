@@ -11,7 +11,8 @@ enum ServiceCommands {
         options: [CommonOptions.brokers, CommonOptions.databaseURL,
                   .value("group", "GROUP_ID", "consumer group id", env: "CASCADE_GROUP", default: "cascade")]
             + CommonOptions.topics + [
-                .value("batch-size", "N", "reports per transaction at most", env: "CASCADE_BATCH_SIZE", default: "500"),
+                .value("batch-size", "N", "reports polled per round (split between workers)", env: "CASCADE_BATCH_SIZE", default: "500"),
+                .value("workers", "N", "threads applying batches, each with its own database connection", env: "CASCADE_WORKERS", default: "2"),
                 .value("batch-linger-ms", "MS", "wait this long to fill a batch once it has a report", env: "CASCADE_BATCH_LINGER_MS", default: "0"),
                 .value("depth-limit", "N", "cascade depth limit (loop guard)", env: "CASCADE_DEPTH_LIMIT", default: "8"),
                 .value("max-report-bytes", "BYTES", "reports larger than this are rejected", default: "1048576"),
@@ -34,6 +35,7 @@ enum ServiceCommands {
         settings.groupId = try args.required("group")
         settings.topics = try CommonOptions.topicNames(args)
         settings.batchSize = try args.int("batch-size", range: 1...100_000)!
+        settings.workers = try args.int("workers", range: 1...64)!
         settings.batchLingerMs = try args.int("batch-linger-ms", range: 0...60_000)!
         settings.depthLimit = try args.int("depth-limit", range: 1...1000)!
         settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!

@@ -12,9 +12,6 @@ public final class CompletionConsumer: @unchecked Sendable {
     private let stopping = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
     private let tallies = Mutex(Counters())
-    /// Messages polled but not yet committed to the database; a revoke drops its partitions'
-    /// share so that the new owner, not us, applies them.
-    private var inFlight: [KafkaMessage] = []
 
     public struct Counters: Sendable {
         public var batches = 0
@@ -35,7 +32,10 @@ public final class CompletionConsumer: @unchecked Sendable {
             do {
                 try run()
             } catch {
-                Log.error("consumer stopped on an error", ["error": "\(error)"])
+                // A member that cannot consume must not linger half alive: exit so the
+                // orchestrator restarts it. Nothing is lost, since offsets only follow commits.
+                Log.error("consumer stopped on an error; exiting", ["error": "\(error)"])
+                exit(70)
             }
             finished.signal()
         }
@@ -52,70 +52,73 @@ public final class CompletionConsumer: @unchecked Sendable {
     private var isStopping: Bool { stopping.withLock { $0 } }
 
     private func run() throws {
-        var db = try connectWithRetry()
+        let db = try connectWithRetry()
         try Migrator.migrate(db)
-        let processor = { (db: PostgresConnection) in
-            BatchProcessor(db: db, planner: CompletionPlanner(topics: self.settings.topics, depthLimit: self.settings.depthLimit),
-                           limits: self.settings.limits)
+        let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] effects in
+            record(effects)
+            relay?.nudge()
         }
-        var batches = processor(db)
-        let consumer = try KafkaConsumer(config: settings.consumerConfig()) { [unowned self] event in
+        workers.start()
+        defer { workers.stop() }
+        // Polled but not yet accepted by a busy worker; always offered again before newer messages.
+        var held: [KafkaMessage] = []
+        var paused = false
+        // Set right after creation; the revoke callback needs it to mark what the workers finished.
+        var consumerRef: KafkaConsumer?
+        func markApplied() {
+            for (tp, offset) in workers.takeApplied() { consumerRef?.markProcessed(tp, offset: offset) }
+        }
+
+        let consumer = try KafkaConsumer(config: settings.consumerConfig()) { event in
             switch event {
             case .assigned(let partitions):
                 Log.info("partitions assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
             case .revoked(let partitions), .lost(let partitions):
+                // Messages not yet handed to a worker are left for the next owner; what the
+                // workers hold is finished, so it can be committed before the partitions go.
                 let gone = Set(partitions)
-                inFlight.removeAll { gone.contains($0.topicPartition) }
+                held.removeAll { gone.contains($0.topicPartition) }
+                workers.waitUntilIdle()
+                markApplied()  // the consumer commits these before letting the partitions go
                 Log.info("partitions revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
             }
         }
+        consumerRef = consumer
         try consumer.subscribe([settings.topics.reports])
-        Log.info("consuming", ["topic": settings.topics.reports, "group": settings.groupId, "batch_size": "\(settings.batchSize)"])
+        Log.info("consuming", ["topic": settings.topics.reports, "group": settings.groupId,
+                               "batch_size": "\(settings.batchSize)", "workers": "\(settings.workers)"])
 
         var lastStatus = Date()
         var lastCommit = Date.distantPast
         while !isStopping {
-            inFlight = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs)
-            var backoff = 0.05
-            while !inFlight.isEmpty {
-                do {
-                    let effects = try batches.process(inFlight)
-                    for message in inFlight { consumer.markProcessed(message) }
-                    record(effects)
-                    inFlight = []
-                    relay?.nudge()
-                    // Offsets go to the broker at most every commitInterval: a redelivery after a
-                    // crash is a duplicate by rule, so committing less often costs nothing but
-                    // saves the broker one request per small batch.
-                    if Date().timeIntervalSince(lastCommit) >= settings.commitIntervalSeconds {
-                        try consumer.commit(synchronously: false)
-                        lastCommit = Date()
-                    }
-                } catch {
-                    // Retriable by construction (see BatchProcessor). Keep the group membership
-                    // alive: pause fetching, keep polling, and try again with the same messages.
-                    Log.warning("batch failed; retrying", ["error": "\(error)", "retry_in_s": String(format: "%.2f", backoff)])
-                    let assigned = Array(consumer.assignment)
-                    try? consumer.pause(assigned)
-                    let until = Date().addingTimeInterval(backoff)
-                    while Date() < until {
-                        // Pausing purges fetched messages, but anything still returned is ours
-                        // to apply: dropping it would let a later commit skip it.
-                        inFlight += try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 50)
-                    }
-                    try? consumer.resume(Array(consumer.assignment))
-                    backoff = min(backoff * 2, 5)
-                    if !db.isConnected || (error as? PostgresError)?.kind == .connectionLost {
-                        if let fresh = try? PostgresConnection(url: settings.databaseURL) {
-                            db = fresh
-                            batches = processor(db)
-                        }
-                    }
-                    if isStopping { break }
-                }
+            if held.isEmpty {
+                held = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs)
             }
-            if inFlight.isEmpty, Date().timeIntervalSince(lastCommit) >= settings.commitIntervalSeconds {
-                try consumer.commit(synchronously: false)  // a no-op when nothing new is marked
+            if !held.isEmpty { held = workers.submit(held) }
+            if !held.isEmpty {
+                // Workers busy. Normally room appears within milliseconds: wait for it rather
+                // than pause, because a resume costs a fetch round trip. A longer stall (the
+                // database is down) pauses fetching, so memory stays flat, and keeps polling so
+                // the group membership and rebalance callbacks stay alive.
+                if !workers.waitForSpace(timeout: 1) {
+                    if !paused {
+                        try consumer.pause(Array(consumer.assignment))
+                        paused = true
+                    }
+                    // Pausing purges what was fetched, but anything still returned is ours.
+                    held += try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100)
+                }
+            } else if paused {
+                try consumer.resume(Array(consumer.assignment))
+                paused = false
+            }
+            markApplied()
+            // Offsets go to the broker at most every commitInterval: a redelivery after a crash
+            // is a duplicate by rule, so committing less often costs nothing.
+            if Date().timeIntervalSince(lastCommit) >= settings.commitIntervalSeconds {
+                do { try consumer.commit(synchronously: false) } catch {
+                    Log.warning("offset commit failed; the next one covers it", ["error": "\(error)"])
+                }
                 lastCommit = Date()
             }
             if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {
@@ -123,9 +126,12 @@ public final class CompletionConsumer: @unchecked Sendable {
                 logStatus(consumer)
             }
         }
-        Log.info("stopping: committing and leaving the group")
+        Log.info("stopping: finishing in-flight batches, committing and leaving the group")
+        workers.waitUntilIdle()
+        markApplied()
         try consumer.commit(synchronously: true)
         try consumer.close()
+        consumerRef = nil  // breaks the consumer → callback → consumer cycle
     }
 
     private func record(_ effects: BatchEffects) {

@@ -7,6 +7,9 @@ public struct ServiceSettings: Sendable {
     public var databaseURL: String?
     public var groupId: String = "cascade"
     public var topics: TopicNames = .defaults
+    /// Threads applying batches, each with its own PostgreSQL connection; partitions are split
+    /// between them.
+    public var workers: Int = 2
     /// Reports per transaction at most.
     public var batchSize: Int = 500
     /// How long a batch may wait for more reports once it has one; 0 takes what is ready.

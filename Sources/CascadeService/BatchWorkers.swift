@@ -1,0 +1,141 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Postgres
+
+/// Applies batches on `count` threads, each with its own PostgreSQL connection and its own
+/// transactions, while the consumer thread keeps polling. A partition always goes to the same
+/// worker, so reports of one job (one key, so one partition) are applied in order.
+final class BatchWorkers: @unchecked Sendable {
+    private let count: Int
+    private let settings: ServiceSettings
+    private let onApplied: @Sendable (BatchEffects) -> Void
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var queues: [[[KafkaMessage]]]
+    private var busy: [Bool]
+    private var applied: [TopicPartition: Int64] = [:]
+    private var stopping = false
+    private var running = 0
+
+    /// Batches a worker may have waiting; beyond that the consumer holds messages back.
+    private let queueCapacity = 2
+
+    init(count: Int, settings: ServiceSettings, onApplied: @escaping @Sendable (BatchEffects) -> Void) {
+        self.count = max(1, count)
+        self.settings = settings
+        self.onApplied = onApplied
+        queues = Array(repeating: [], count: max(1, count))
+        busy = Array(repeating: false, count: max(1, count))
+    }
+
+    func start() {
+        for index in 0..<count {
+            let thread = Thread { [self] in work(index) }
+            thread.name = "cascade-worker-\(index)"
+            condition.withLock { running += 1 }
+            thread.start()
+        }
+    }
+
+    /// Queues the messages on their workers, in order. Returns those that did not fit, which
+    /// the caller must offer again (before anything it polls later) to keep partition order.
+    func submit(_ messages: [KafkaMessage]) -> [KafkaMessage] {
+        var perWorker = Array(repeating: [KafkaMessage](), count: count)
+        for message in messages { perWorker[worker(for: message)].append(message) }
+        var full = Set<Int>()
+        condition.withLock {
+            for (index, batch) in perWorker.enumerated() where !batch.isEmpty {
+                if queues[index].count < queueCapacity { queues[index].append(batch) } else { full.insert(index) }
+            }
+            condition.broadcast()
+        }
+        return full.isEmpty ? [] : messages.filter { full.contains(worker(for: $0)) }
+    }
+
+    /// Waits until every worker can take another batch, or `timeout` passes; returns which.
+    func waitForSpace(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while queues.contains(where: { $0.count >= queueCapacity }) {
+                if !condition.wait(until: deadline) { return !queues.contains(where: { $0.count >= queueCapacity }) }
+            }
+            return true
+        }
+    }
+
+    /// The highest applied offset per partition since the last call.
+    func takeApplied() -> [TopicPartition: Int64] {
+        condition.withLock {
+            defer { applied = [:] }
+            return applied
+        }
+    }
+
+    /// Blocks until every queued batch is applied (or abandoned while stopping).
+    func waitUntilIdle() {
+        condition.withLock {
+            while queues.contains(where: { !$0.isEmpty }) || busy.contains(true) { condition.wait() }
+        }
+    }
+
+    func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+            while running > 0 { condition.wait() }
+        }
+    }
+
+    private func worker(for message: KafkaMessage) -> Int {
+        Int(message.partition) % count
+    }
+
+    private func work(_ index: Int) {
+        defer { condition.withLock { running -= 1; condition.broadcast() } }
+        var processor: BatchProcessor?
+        while true {
+            let batch: [KafkaMessage]? = condition.withLock {
+                while queues[index].isEmpty && !stopping { condition.wait() }
+                guard !queues[index].isEmpty else { return nil }
+                busy[index] = true
+                return queues[index].removeFirst()
+            }
+            guard let batch else { return }
+            let effects = apply(batch, processor: &processor)
+            condition.withLock {
+                if effects != nil {
+                    for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
+                        applied[message.topicPartition] = message.offset
+                    }
+                }
+                busy[index] = false
+                condition.broadcast()
+            }
+            if let effects { onApplied(effects) }
+        }
+    }
+
+    /// Applies one batch, retrying retriable failures with backoff (reconnecting when the
+    /// connection was lost). Returns nil only when stopping cut the retries short: those
+    /// reports are not marked, so they are redelivered.
+    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?) -> BatchEffects? {
+        var backoff = 0.05
+        while true {
+            do {
+                if processor == nil {
+                    let db = try PostgresConnection(url: settings.databaseURL)
+                    processor = BatchProcessor(db: db, planner: CompletionPlanner(topics: settings.topics, depthLimit: settings.depthLimit),
+                                               limits: settings.limits)
+                }
+                return try processor!.process(batch)
+            } catch {
+                if (error as? PostgresError)?.kind == .connectionLost { processor = nil }
+                if condition.withLock({ stopping }) { return nil }
+                Log.warning("batch failed; retrying", ["error": "\(error)", "retry_in_s": String(format: "%.2f", backoff)])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+        }
+    }
+}
