@@ -2,6 +2,11 @@ import CascadeDomain
 import Foundation
 import Postgres
 
+public struct RegistryError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Models, versions, subscriptions and jobs, as the command line manages them.
 public struct RegistryStore {
     let db: PostgresConnection
@@ -50,13 +55,18 @@ public struct RegistryStore {
             """, [id, status.rawValue]).first.map { try $0.subscription() }
     }
 
+    /// Creates a job on an existing model version (checked here: the table has no foreign key,
+    /// see migration 2).
     public func createJob(id: String, modelId: String, version: String, type: JobType, status: JobStatus,
                           input: JSONValue?) throws -> Job {
-        try db.query("""
+        let rows = try db.query("""
             INSERT INTO jobs (job_id, model_id, model_version, job_type, status, input, started_at)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, CASE WHEN $5 = 'pending' THEN NULL ELSE clock_timestamp() END)
+            SELECT $1, $2, $3, $4, $5, $6::jsonb, CASE WHEN $5 = 'pending' THEN NULL ELSE clock_timestamp() END
+            WHERE EXISTS (SELECT 1 FROM model_versions WHERE model_id = $2 AND version = $3)
             RETURNING \(Columns.job)
-            """, [id, modelId, version, type.rawValue, status.rawValue, input.map { PostgresJSON($0.description) }]).first!.job()
+            """, [id, modelId, version, type.rawValue, status.rawValue, input.map { PostgresJSON($0.description) }])
+        guard let row = rows.first else { throw RegistryError("model \(modelId) has no version \(version)") }
+        return try row.job()
     }
 
     public func job(id: String) throws -> Job? {
