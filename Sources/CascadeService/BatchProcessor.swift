@@ -19,31 +19,32 @@ final class BatchProcessor {
     }
 
     /// Throws only errors worth retrying (lost connection, serialization, deadlock).
-    func process(_ messages: [KafkaMessage]) throws -> BatchEffects {
+    func process(_ messages: [KafkaMessage]) throws -> AppliedBatch {
         let inputs = messages.map(validate)
         do {
             return try apply(inputs)
         } catch let error as PostgresError where !error.isRetriable {
             Log.warning("batch refused by the database; applying its reports one at a time", ["error": "\(error)"])
-            var combined = BatchEffects()
+            var combined = AppliedBatch(effects: BatchEffects(), outbox: [])
             for (message, input) in zip(messages, inputs) {
-                let effects: BatchEffects
+                let applied: AppliedBatch
                 do {
-                    effects = try apply([input])
+                    applied = try apply([input])
                 } catch let single as PostgresError where !single.isRetriable {
-                    effects = try apply([deadLetter(message, input, reason: "the database refused this report: \(single)")])
+                    applied = try apply([deadLetter(message, input, reason: "the database refused this report: \(single)")])
                 }
-                combined.results += effects.results
-                combined.outbox += effects.outbox
-                combined.createdJobs += effects.createdJobs
-                combined.completedJobs += effects.completedJobs
-                combined.outcomes += effects.outcomes
+                combined.effects.results += applied.effects.results
+                combined.effects.outbox += applied.effects.outbox
+                combined.effects.createdJobs += applied.effects.createdJobs
+                combined.effects.completedJobs += applied.effects.completedJobs
+                combined.effects.outcomes += applied.effects.outcomes
+                combined.outbox += applied.outbox
             }
             return combined
         }
     }
 
-    private func apply(_ inputs: [PlannedInput]) throws -> BatchEffects {
+    private func apply(_ inputs: [PlannedInput]) throws -> AppliedBatch {
         let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
         return try BatchStore(db: db).apply(reports) { snapshot in
             planner.plan(inputs, snapshot: snapshot, now: Date())

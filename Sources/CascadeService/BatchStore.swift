@@ -8,12 +8,12 @@ struct BatchStore {
     let db: PostgresConnection
 
     /// Runs `plan` between loading and writing; rolls back on any error.
-    func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> BatchEffects {
+    func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch {
         do {
             let snapshot = try loadSnapshot(reports)
             let effects = plan(snapshot)
-            try write(effects)
-            return effects
+            let ids = try write(effects)
+            return AppliedBatch(effects: effects, outbox: zip(ids, effects.outbox).map { OutboxRow(id: $0, message: $1) })
         } catch {
             if db.isConnected { _ = try? db.query("ROLLBACK") }
             throw error
@@ -73,7 +73,8 @@ struct BatchStore {
         return snapshot
     }
 
-    private func write(_ effects: BatchEffects) throws {
+    /// Returns the ids of the outbox rows written, in the order of `effects.outbox`.
+    private func write(_ effects: BatchEffects) throws -> [Int64] {
         var statements: [PipelineStatement] = []
         let completed = effects.completedJobs
         if !completed.isEmpty {
@@ -117,14 +118,24 @@ struct BatchStore {
                       PostgresArray(outcomes.map { if case .failed(_, let e) = $0.outcome { e } else { nil } }),
                       PostgresArray(outcomes.map(\.recordedAt))]))
         }
+        let outboxIndex = statements.count
         if !effects.outbox.isEmpty {
             statements.append(OutboxStore.insertStatement(effects.outbox))
         }
         statements.append(PipelineStatement("COMMIT"))
         let results = try db.pipeline(statements)
+        let ids = effects.outbox.isEmpty ? [] : try results[outboxIndex].rows.map { try $0.int("id") }
         if !completed.isEmpty, results[0].affectedRows != completed.count {
             throw PostgresError(kind: .serializationFailure, sqlState: "40001",
                                 message: "\(completed.count - results[0].affectedRows) job(s) changed under the batch; retrying")
         }
+        guard ids.count == effects.outbox.count else { throw PostgresError.client("outbox insert returned \(ids.count) ids for \(effects.outbox.count) rows") }
+        return ids
     }
+}
+
+/// A committed batch: what it did, and its outbox rows ready to hand to the relay.
+struct AppliedBatch {
+    var effects: BatchEffects
+    var outbox: [OutboxRow]
 }

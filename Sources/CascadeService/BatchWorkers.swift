@@ -9,7 +9,7 @@ import Postgres
 final class BatchWorkers: @unchecked Sendable {
     private let count: Int
     private let settings: ServiceSettings
-    private let onApplied: @Sendable (BatchEffects) -> Void
+    private let onApplied: @Sendable (AppliedBatch) -> Void
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var queues: [[[KafkaMessage]]]
@@ -21,7 +21,7 @@ final class BatchWorkers: @unchecked Sendable {
     /// Batches a worker may have waiting; beyond that the consumer holds messages back.
     private let queueCapacity = 2
 
-    init(count: Int, settings: ServiceSettings, onApplied: @escaping @Sendable (BatchEffects) -> Void) {
+    init(count: Int, settings: ServiceSettings, onApplied: @escaping @Sendable (AppliedBatch) -> Void) {
         self.count = max(1, count)
         self.settings = settings
         self.onApplied = onApplied
@@ -119,7 +119,7 @@ final class BatchWorkers: @unchecked Sendable {
     /// Applies one batch, retrying retriable failures with backoff (reconnecting when the
     /// connection was lost). Returns nil only when stopping cut the retries short: those
     /// reports are not marked, so they are redelivered.
-    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?) -> BatchEffects? {
+    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?) -> AppliedBatch? {
         var backoff = 0.05
         while true {
             do {

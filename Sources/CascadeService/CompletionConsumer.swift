@@ -54,9 +54,9 @@ public final class CompletionConsumer: @unchecked Sendable {
     private func run() throws {
         let db = try connectWithRetry()
         try Migrator.migrate(db)
-        let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] effects in
-            record(effects)
-            relay?.nudge()
+        let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] applied in
+            record(applied.effects)
+            relay?.handOff(applied.outbox)
         }
         workers.start()
         defer { workers.stop() }

@@ -7,6 +7,11 @@ import Synchronization
 /// Publishes outbox rows with the idempotent producer and deletes them only after the broker
 /// acknowledged them. A crash anywhere re-sends (never loses) a message; a re-send is
 /// byte-identical, so its `event-id` is the same.
+///
+/// Two paths lead here. Rows this process just committed are handed over in memory, so the
+/// common case costs one DELETE and no reading back. A sweep claims rows that are older than
+/// `sweepAgeSeconds` (left by a crash, a failed delivery, or an overflowing hand-off queue)
+/// with `FOR UPDATE SKIP LOCKED`, so several members can sweep one table.
 public final class OutboxRelay: @unchecked Sendable {
     private let settings: ServiceSettings
     private let producer: KafkaProducer
@@ -16,10 +21,16 @@ public final class OutboxRelay: @unchecked Sendable {
     /// Called with every message after its delivery (the demo prints them).
     private let onPublished: (@Sendable (OutboxMessage) -> Void)?
 
+    /// Rows waiting in memory at most; beyond that they wait in the table for a sweep.
+    static let handOffCapacity = 50_000
+    static let sweepAgeSeconds = 5.0
+    static let sweepIntervalSeconds = 1.0
+
     struct RelayState {
         var stopping = false
         var published = 0
         var failedDeliveries = 0
+        var handedOff: [OutboxRow] = []
     }
 
     public init(settings: ServiceSettings, producer: KafkaProducer, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
@@ -40,8 +51,15 @@ public final class OutboxRelay: @unchecked Sendable {
         thread.start()
     }
 
-    /// New rows were committed: publish now rather than at the next tick.
-    public func nudge() { wakeUp.signal() }
+    /// Rows of a committed transaction, to publish now.
+    func handOff(_ rows: [OutboxRow]) {
+        guard !rows.isEmpty else { return }
+        state.withLock { s in
+            let room = max(0, Self.handOffCapacity - s.handedOff.count)
+            s.handedOff += rows.prefix(room)
+        }
+        wakeUp.signal()
+    }
 
     /// Publishes what is left (bounded by `timeout`) and stops.
     public func stop(timeout: TimeInterval = 20) {
@@ -55,16 +73,28 @@ public final class OutboxRelay: @unchecked Sendable {
     private func run() {
         var db: PostgresConnection?
         var backoff = 0.1
+        var lastSweep = Date.distantPast
         while true {
-            let stopping = state.withLock { $0.stopping }
+            let (stopping, batch) = state.withLock { s -> (Bool, [OutboxRow]) in
+                let batch = Array(s.handedOff.prefix(settings.relayBatchSize))
+                s.handedOff.removeFirst(batch.count)
+                return (s.stopping, batch)
+            }
             do {
                 if db == nil { db = try PostgresConnection(url: settings.databaseURL) }
-                let published = try publishRound(db!)
+                if !batch.isEmpty {
+                    try publish(batch, db!)
+                } else if stopping || Date().timeIntervalSince(lastSweep) >= Self.sweepIntervalSeconds {
+                    let swept = try sweep(db!)
+                    lastSweep = Date()
+                    if swept == settings.relayBatchSize { continue }  // more waiting
+                    if stopping { return }
+                } else {
+                    _ = wakeUp.wait(timeout: .now() + Self.sweepIntervalSeconds)
+                }
                 backoff = 0.1
-                if published == settings.relayBatchSize { continue }  // more waiting: no pause
-                if stopping { return }
-                _ = wakeUp.wait(timeout: .now() + 0.2)
             } catch {
+                // Rows of a failed round stay in the table; the sweep publishes them later.
                 if stopping { return }
                 Log.warning("outbox relay round failed; retrying", ["error": "\(error)", "retry_in_s": "\(backoff)"])
                 if let pg = error as? PostgresError, pg.kind == .connectionLost { db = nil }
@@ -74,49 +104,51 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
-    /// One claim–produce–delete cycle in one transaction, in two round trips:
-    /// (BEGIN + claim) before producing, (delete + COMMIT) after the delivery reports.
-    private func publishRound(_ db: PostgresConnection) throws -> Int {
-        let rows: [OutboxRow]
+    /// Produces the rows, waits for their delivery reports, and deletes the delivered ones.
+    private func publish(_ rows: [OutboxRow], _ db: PostgresConnection) throws {
+        let delivered = try produce(rows)
+        try OutboxStore.delete(db, ids: delivered)
+    }
+
+    /// One claim–produce–delete cycle over old rows, in one transaction of two round trips.
+    private func sweep(_ db: PostgresConnection) throws -> Int {
         do {
-            rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize)
-        } catch {
-            if db.isConnected { _ = try? db.query("ROLLBACK") }
-            throw error
-        }
-        guard !rows.isEmpty else {
-            try db.query("COMMIT")
-            return 0
-        }
-        do {
-            let results = try producer.sendAndWait(rows.map { row in
-                OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
-                                headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
-            }, timeout: .seconds(40))
-            var delivered: [Int64] = []
-            var failures: [String] = []
-            for (row, result) in zip(rows, results) {
-                switch result {
-                case .success:
-                    delivered.append(row.id)
-                    onPublished?(row.message)
-                case .failure(let error):
-                    failures.append("\(row.message.topic): \(error)")
-                }
-            }
+            let rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize, olderThanSeconds: Self.sweepAgeSeconds)
+            if !rows.isEmpty { Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)"]) }
+            let delivered = rows.isEmpty ? [] : try produce(rows)
             try OutboxStore.deleteAndCommit(db, ids: delivered)
-            state.withLock {
-                $0.published += delivered.count
-                $0.failedDeliveries += failures.count
-            }
-            if let first = failures.first {
-                Log.warning("some outbox rows were not delivered; they stay for the next round",
-                            ["failed": "\(failures.count)", "first_error": first])
-            }
-            return delivered.count
+            return rows.count
         } catch {
             if db.isConnected { _ = try? db.query("ROLLBACK") }
             throw error
         }
+    }
+
+    /// Returns the ids whose messages the broker acknowledged.
+    private func produce(_ rows: [OutboxRow]) throws -> [Int64] {
+        let results = try producer.sendAndWait(rows.map { row in
+            OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
+                            headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
+        }, timeout: .seconds(40))
+        var delivered: [Int64] = []
+        var failures: [String] = []
+        for (row, result) in zip(rows, results) {
+            switch result {
+            case .success:
+                delivered.append(row.id)
+                onPublished?(row.message)
+            case .failure(let error):
+                failures.append("\(row.message.topic): \(error)")
+            }
+        }
+        state.withLock {
+            $0.published += delivered.count
+            $0.failedDeliveries += failures.count
+        }
+        if let first = failures.first {
+            Log.warning("some outbox rows were not delivered; a later sweep retries them",
+                        ["failed": "\(failures.count)", "first_error": first])
+        }
+        return delivered
     }
 }

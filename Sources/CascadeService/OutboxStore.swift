@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// A row claimed from the outbox for publishing.
-struct OutboxRow {
+struct OutboxRow: Sendable {
     let id: Int64
     let message: OutboxMessage
 }
@@ -13,19 +13,26 @@ enum OutboxStore {
         PipelineStatement("""
             INSERT INTO outbox (topic, key, value, headers)
             SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::jsonb[])
+            RETURNING id
             """, [PostgresArray(messages.map(\.topic)), PostgresArray(messages.map { $0.key.map(PostgresBytes.init) }),
                   PostgresArray(messages.map { PostgresBytes($0.value) }), PostgresArray(messages.map { encodeHeaders($0.headers) })])
     }
 
     /// Claims up to `limit` rows in id order. SKIP LOCKED lets several relays share the table
     /// without waiting on each other; the claim lasts until the caller's transaction ends.
-    static func claim(_ db: PostgresConnection, limit: Int) throws -> [OutboxRow] {
-        let statement = claimStatement(limit: limit)
+    static func claim(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double = 0) throws -> [OutboxRow] {
+        let statement = claimStatement(limit: limit, olderThanSeconds: olderThanSeconds)
         return try rows(db.query(statement.sql, statement.parameters))
     }
 
-    private static func claimStatement(limit: Int) -> PipelineStatement {
-        PipelineStatement("SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [limit])
+    /// Rows younger than `olderThanSeconds` are normally on their way through a relay's
+    /// hand-off queue; leaving them alone avoids publishing them twice.
+    private static func claimStatement(limit: Int, olderThanSeconds: Double) -> PipelineStatement {
+        PipelineStatement("""
+            SELECT id, topic, key, value, headers FROM outbox
+            WHERE created_at < clock_timestamp() - make_interval(secs => $2)
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+            """, [limit, olderThanSeconds])
     }
 
     private static func rows(_ result: PostgresRows) throws -> [OutboxRow] {
@@ -37,8 +44,8 @@ enum OutboxStore {
     }
 
     /// BEGIN and claim in one round trip; the caller ends the transaction.
-    static func claimInNewTransaction(_ db: PostgresConnection, limit: Int) throws -> [OutboxRow] {
-        let results = try db.pipeline([PipelineStatement("BEGIN"), claimStatement(limit: limit)])
+    static func claimInNewTransaction(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double) throws -> [OutboxRow] {
+        let results = try db.pipeline([PipelineStatement("BEGIN"), claimStatement(limit: limit, olderThanSeconds: olderThanSeconds)])
         return try rows(results[1])
     }
 
