@@ -31,7 +31,15 @@ public final class OutboxRelay: @unchecked Sendable {
         var published = 0
         var failedDeliveries = 0
         var handedOff: [OutboxRow] = []
+        /// Sent and not yet reported; a sweep must not claim these.
+        var inFlight = Set<Int64>()
+        /// Reported delivered and not yet deleted.
+        var delivered: [Int64] = []
     }
+
+    /// Delivered rows are deleted in bulk once this many are waiting, or after deleteInterval.
+    static let deleteBatch = 1000
+    static let deleteIntervalSeconds = 0.05
 
     public init(settings: ServiceSettings, producer: KafkaProducer, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
         self.settings = settings
@@ -74,27 +82,44 @@ public final class OutboxRelay: @unchecked Sendable {
         var db: PostgresConnection?
         var backoff = 0.1
         var lastSweep = Date.distantPast
+        var lastDelete = Date()
         while true {
-            let (stopping, batch) = state.withLock { s -> (Bool, [OutboxRow]) in
-                let batch = Array(s.handedOff.prefix(settings.relayBatchSize))
-                s.handedOff.removeFirst(batch.count)
-                return (s.stopping, batch)
+            let (stopping, batch, deliveredCount, inFlightCount) = state.withLock { s in
+                let batch = s.handedOff
+                s.handedOff = []
+                for row in batch { s.inFlight.insert(row.id) }
+                return (s.stopping, batch, s.delivered.count, s.inFlight.count)
             }
             do {
                 if db == nil { db = try PostgresConnection(url: settings.databaseURL) }
-                if !batch.isEmpty {
-                    try publish(batch, db!)
+                // Sending never waits for the broker: deliveries come back on the producer's
+                // thread, and the rows they cover are deleted in bulk below.
+                for row in batch { try send(row) }
+                let deleteDue = deliveredCount >= Self.deleteBatch
+                    || (deliveredCount > 0 && (Date().timeIntervalSince(lastDelete) >= Self.deleteIntervalSeconds || stopping))
+                if deleteDue {
+                    let ids = state.withLock { s in defer { s.delivered = [] }; return s.delivered }
+                    do {
+                        try OutboxStore.delete(db!, ids: ids)
+                    } catch {
+                        state.withLock { $0.delivered += ids }  // deleted next time (or swept: re-sent, same bytes)
+                        throw error
+                    }
+                    lastDelete = Date()
+                } else if stopping && inFlightCount > 0 {
+                    try producer.flush(timeoutMs: 10_000)
                 } else if stopping || Date().timeIntervalSince(lastSweep) >= Self.sweepIntervalSeconds {
                     let swept = try sweep(db!)
                     lastSweep = Date()
                     if swept == settings.relayBatchSize { continue }  // more waiting
                     if stopping { return }
-                } else {
-                    _ = wakeUp.wait(timeout: .now() + Self.sweepIntervalSeconds)
+                } else if batch.isEmpty {
+                    let wait = deliveredCount > 0 ? Self.deleteIntervalSeconds : Self.sweepIntervalSeconds
+                    _ = wakeUp.wait(timeout: .now() + wait)
                 }
                 backoff = 0.1
             } catch {
-                // Rows of a failed round stay in the table; the sweep publishes them later.
+                // Rows of a failed round stay in the table; a sweep publishes them later.
                 if stopping { return }
                 Log.warning("outbox relay round failed; retrying", ["error": "\(error)", "retry_in_s": "\(backoff)"])
                 if let pg = error as? PostgresError, pg.kind == .connectionLost { db = nil }
@@ -104,16 +129,40 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
-    /// Produces the rows, waits for their delivery reports, and deletes the delivered ones.
-    private func publish(_ rows: [OutboxRow], _ db: PostgresConnection) throws {
-        let delivered = try produce(rows)
-        try OutboxStore.delete(db, ids: delivered)
+    private func send(_ row: OutboxRow) throws {
+        let message = OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
+                                      headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
+        do {
+            try producer.send(message) { [self] result in
+                let ok: Bool
+                if case .success = result { ok = true } else { ok = false }
+                let wake = state.withLock { s in
+                    s.inFlight.remove(row.id)
+                    if ok {
+                        s.delivered.append(row.id)
+                        s.published += 1
+                    } else {
+                        s.failedDeliveries += 1
+                    }
+                    return s.delivered.count >= Self.deleteBatch || s.stopping
+                }
+                if ok { onPublished?(row.message) } else {
+                    Log.warning("outbox row not delivered; a later sweep retries it", ["topic": row.message.topic, "error": "\(result)"])
+                }
+                if wake { wakeUp.signal() }
+            }
+        } catch {
+            state.withLock { _ = $0.inFlight.remove(row.id) }
+            throw error
+        }
     }
 
     /// One claim–produce–delete cycle over old rows, in one transaction of two round trips.
     private func sweep(_ db: PostgresConnection) throws -> Int {
         do {
-            let rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize, olderThanSeconds: Self.sweepAgeSeconds)
+            let inFlight = state.withLock { Array($0.inFlight) + $0.delivered }
+            let rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize, olderThanSeconds: Self.sweepAgeSeconds,
+                                                             excluding: inFlight)
             if !rows.isEmpty { Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)"]) }
             let delivered = rows.isEmpty ? [] : try produce(rows)
             try OutboxStore.deleteAndCommit(db, ids: delivered)
@@ -124,6 +173,7 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
+    /// Sends and waits: the sweep's rows are claimed inside a transaction that must end.
     /// Returns the ids whose messages the broker acknowledged.
     private func produce(_ rows: [OutboxRow]) throws -> [Int64] {
         let results = try producer.sendAndWait(rows.map { row in

@@ -20,32 +20,29 @@ enum OutboxStore {
 
     /// Claims up to `limit` rows in id order. SKIP LOCKED lets several relays share the table
     /// without waiting on each other; the claim lasts until the caller's transaction ends.
-    static func claim(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double = 0) throws -> [OutboxRow] {
-        let statement = claimStatement(limit: limit, olderThanSeconds: olderThanSeconds)
-        return try rows(db.query(statement.sql, statement.parameters))
-    }
-
-    /// Rows younger than `olderThanSeconds` are normally on their way through a relay's
-    /// hand-off queue; leaving them alone avoids publishing them twice.
-    private static func claimStatement(limit: Int, olderThanSeconds: Double) -> PipelineStatement {
+    /// Rows younger than `olderThanSeconds`, or `excluding` (in flight here), are normally on
+    /// their way through a relay's hand-off; leaving them alone avoids publishing them twice.
+    private static func claimStatement(limit: Int, olderThanSeconds: Double, excluding: [Int64]) -> PipelineStatement {
         PipelineStatement("""
             SELECT id, topic, key, value, headers FROM outbox
-            WHERE created_at < clock_timestamp() - make_interval(secs => $2)
+            WHERE created_at < clock_timestamp() - make_interval(secs => $2) AND id <> ALL($3::bigint[])
             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-            """, [limit, olderThanSeconds])
+            """, [limit, olderThanSeconds, PostgresArray(excluding)])
     }
 
     private static func rows(_ result: PostgresRows) throws -> [OutboxRow] {
         try result.rows.map { row in
-                OutboxRow(id: try row.int("id"), message: OutboxMessage(
-                    topic: try row.string("topic"), key: try row.optionalBytes("key"), value: try row.bytes("value"),
-                    headers: try decodeHeaders(try row.string("headers"))))
-            }
+            OutboxRow(id: try row.int("id"), message: OutboxMessage(
+                topic: try row.string("topic"), key: try row.optionalBytes("key"), value: try row.bytes("value"),
+                headers: try decodeHeaders(try row.string("headers"))))
+        }
     }
 
     /// BEGIN and claim in one round trip; the caller ends the transaction.
-    static func claimInNewTransaction(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double) throws -> [OutboxRow] {
-        let results = try db.pipeline([PipelineStatement("BEGIN"), claimStatement(limit: limit, olderThanSeconds: olderThanSeconds)])
+    static func claimInNewTransaction(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double,
+                                      excluding: [Int64] = []) throws -> [OutboxRow] {
+        let results = try db.pipeline([PipelineStatement("BEGIN"),
+                                       claimStatement(limit: limit, olderThanSeconds: olderThanSeconds, excluding: excluding)])
         return try rows(results[1])
     }
 
