@@ -55,6 +55,16 @@ final class MockClusterFaultTests: XCTestCase {
         XCTAssertFalse(error.isRetriable)
     }
 
+    func testAFullLocalQueueIsBackPressureNotLoss() throws {
+        // Room for ten messages: the other 490 must wait for deliveries, not fail.
+        let small = try KafkaProducer(config: KafkaConfig([
+            "bootstrap.servers": cluster.bootstrapServers, "log_level": "2", "queue.buffering.max.messages": "10",
+        ]))
+        let results = try small.sendAndWait((0..<500).map { OutgoingMessage(topic: topic, key: "k", value: "v\($0)") })
+        try small.close()
+        XCTAssertEqual(try results.map { try $0.get().offset }, (0..<500).map(Int64.init))
+    }
+
     func testUnknownPropertyIsRejectedWithItsName() {
         XCTAssertThrowsError(try KafkaProducer(config: KafkaConfig(["no.such.property": "1"]))) { error in
             XCTAssertTrue("\(error)".contains("no.such.property"), "\(error)")

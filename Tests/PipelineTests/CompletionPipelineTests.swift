@@ -148,6 +148,26 @@ final class CompletionPipelineTests: XCTestCase {
         XCTAssertEqual(f.results(for: job.id).first?["code"], 200)
     }
 
+    func testAReportTheDatabaseRefusesIsDeadLetteredAloneAndItsBatchGoesThrough() throws {
+        // Valid JSON, but jsonb cannot store \u0000: only the database can refuse it.
+        let a = try f.model("refused")
+        let bad = try f.startedJob(a), good = try f.startedJob(a)
+        let messages = [
+            OutgoingMessage(topic: f.topics.reports, key: bad.id,
+                            value: #"{"model_id":"\#(a)","model_version":"v1","job_id":"\#(bad.id)","status":"success","output":{"x":"\u0000"}}"#),
+            OutgoingMessage(topic: f.topics.reports, key: good.id,
+                            value: #"{"model_id":"\#(a)","model_version":"v1","job_id":"\#(good.id)","status":"success"}"#),
+        ]
+        for result in try f.producer.sendAndWait(messages) { _ = try result.get() }
+        XCTAssertEqual(f.results(for: good.id).first?["code"], 200)
+        let answer = try XCTUnwrap(f.results(for: bad.id).first)
+        XCTAssertEqual(answer["code"], 400)
+        XCTAssertTrue(answer["message"]?.stringValue?.hasPrefix("the database refused this report") ?? false, "\(answer)")
+        XCTAssertTrue(eventually { f.reader.messages(f.topics.deadLetters).contains { $0.message.keyString == bad.id } })
+        XCTAssertEqual(try f.job(bad.id)?.status, .started, "nothing of the refused report was applied")
+        XCTAssertEqual(try f.job(good.id)?.status, .success)
+    }
+
     func testAFailureReportStoresTheErrorAndFiresNothing() throws {
         let a = try f.model("fail-a"), b = try f.model("fail-b")
         try f.subscribe(a, b)
