@@ -32,8 +32,10 @@ final class OutputCounter: @unchecked Sendable {
                 var latencies: [Double] = []
                 for m in batch {
                     // A cheap check before parsing: only latency-run requests carry sent_us.
+                    // Downstream requests carry it in `input`; reports passed straight through, in `output`.
                     guard m.value.count < 2048, m.value.contains(UInt8(ascii: "_")),
-                          let json = try? JSONParser.parse(m.value), case .number(let sent)? = json["input"]?["sent_us"],
+                          let json = try? JSONParser.parse(m.value),
+                          case .number(let sent)? = json["input"]?["sent_us"] ?? json["output"]?["sent_us"],
                           let sentUs = Double(sent) else { continue }
                     latencies.append((nowUs - sentUs) / 1000)
                 }
@@ -108,3 +110,31 @@ func shell(_ command: String) -> String {
 }
 
 func say(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+/// The latency floor: consumes a topic and produces every message to another at once, with
+/// the relay's producer settings. What a report pays for the two broker hops alone.
+final class Passthrough: @unchecked Sendable {
+    private let stopFlag = Mutex(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(consumerConfig: KafkaConfig, producerConfig: KafkaConfig, from: String, to: String) throws {
+        let consumer = try KafkaConsumer(config: consumerConfig)
+        let producer = try KafkaProducer(config: producerConfig)
+        try consumer.subscribe([from])
+        let thread = Thread { [self] in
+            while !stopFlag.withLock({ $0 }) {
+                guard let batch = try? consumer.poll(maxMessages: 500, timeoutMs: 50) else { continue }
+                for m in batch { try? producer.send(OutgoingMessage(topic: to, key: m.key, value: m.value)) { _ in } }
+            }
+            try? consumer.close()
+            try? producer.close()
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        stopFlag.withLock { $0 = true }
+        done.wait()
+    }
+}

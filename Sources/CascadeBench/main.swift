@@ -127,9 +127,50 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
 // MARK: latency
 
+/// Produces `latencyRate` reports a second for `latencySeconds` to `topic`, each carrying its
+/// send time, and returns the arrival delays the counter saw, sorted.
+@MainActor func steadyLoad(_ scenario: Scenario, topic: String, counter: OutputCounter, expect: Int, countedTopic: String) throws -> [Double] {
+    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "5"]))  // librdkafka's default, as a fleet would have it
+    let start = Date()
+    for i in 0..<expect {
+        let due = start.addingTimeInterval(Double(i) / Double(options.latencyRate))
+        let wait = due.timeIntervalSinceNow
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        let sentUs = Int64(Date().timeIntervalSince1970 * 1e6)
+        try producer.send(OutgoingMessage(topic: topic, key: scenario.jobId(i),
+                                          value: scenario.reportValue(i, success: true, sentUs: sentUs))) { _ in }
+    }
+    try producer.close()
+    let deadline = Date().addingTimeInterval(60)
+    while counter.count(countedTopic) < expect && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    return counter.snapshot.latenciesMs.sorted()
+}
+
+/// The same load twice: through a bare passthrough (the broker floor), then through Cascade.
 @MainActor func runLatency() throws {
-    let scenario = Scenario("lat", runId: runId, sourceModel: sourceModel)
     let count = options.latencyRate * options.latencySeconds
+    let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds))]
+
+    let floor = Scenario("floor", runId: runId, sourceModel: sourceModel)
+    try floor.createTopics(admin, partitions: options.partitions)
+    let floorCounter = try OutputCounter(brokers: options.brokers, topics: [floor.topics.results], group: "bench-\(runId)-floor-counter",
+                                         overrides: options.consumerConfig)
+    var consumerConfig = KafkaConfig(["bootstrap.servers": options.brokers, "group.id": "bench-\(runId)-floor",
+                                      "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3"])
+    for property in options.consumerConfig { try consumerConfig.apply(override: property) }
+    let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": "2"]),
+                                      from: floor.topics.reports, to: floor.topics.results)
+    Thread.sleep(forTimeInterval: 5)  // group join
+    say("latency floor: \(options.latencyRate) reports/s for \(options.latencySeconds) s through a bare passthrough")
+    let floorLatencies = try steadyLoad(floor, topic: floor.topics.reports, counter: floorCounter, expect: count,
+                                        countedTopic: floor.topics.results)
+    passthrough.stop()
+    floorCounter.stop()
+    if floorLatencies.count != count { fail("latency floor: \(floorLatencies.count) of \(count) messages arrived") }
+    record("broker_floor_p50_ms", percentile(floorLatencies, 50), "ms", extra)
+    record("broker_floor_p99_ms", percentile(floorLatencies, 99), "ms", extra)
+
+    let scenario = Scenario("lat", runId: runId, sourceModel: sourceModel)
     try scenario.createTopics(admin, partitions: options.partitions)
     try scenario.seedJobs(db, count: count)
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.requests], group: "bench-\(runId)-lat-counter",
@@ -142,30 +183,18 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
         Thread.sleep(forTimeInterval: 0.1)
     }
     Thread.sleep(forTimeInterval: 2)
-    say("latency: \(options.latencyRate) reports/s for \(options.latencySeconds) s")
-    // librdkafka's default linger (5 ms), as a handler fleet's producers would have it.
-    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "5"]))
-    let start = Date()
-    for i in 0..<count {
-        let due = start.addingTimeInterval(Double(i) / Double(options.latencyRate))
-        let wait = due.timeIntervalSinceNow
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-        let sentUs = Int64(Date().timeIntervalSince1970 * 1e6)
-        try producer.send(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
-                                          value: scenario.reportValue(i, success: true, sentUs: sentUs))) { _ in }
-    }
-    try producer.close()
-    let deadline = Date().addingTimeInterval(60)
-    while counter.count(scenario.topics.requests) < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-    let latencies = counter.snapshot.latenciesMs.sorted()
+    say("latency: \(options.latencyRate) reports/s for \(options.latencySeconds) s through Cascade")
+    let latencies = try steadyLoad(scenario, topic: scenario.topics.reports, counter: counter, expect: count,
+                                   countedTopic: scenario.topics.requests)
     consumer.signal(SIGTERM)
     consumer.wait()
     counter.stop()
     if latencies.count != count { fail("latency: \(latencies.count) of \(count) downstream requests arrived") }
-    let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds))]
     record("latency_p50_ms", percentile(latencies, 50), "ms", extra)
     record("latency_p99_ms", percentile(latencies, 99), "ms", extra)
     record("latency_max_ms", latencies.last ?? .nan, "ms", extra)
+    record("cascade_added_p50_ms", percentile(latencies, 50) - percentile(floorLatencies, 50), "ms", extra)
+    record("cascade_added_p99_ms", percentile(latencies, 99) - percentile(floorLatencies, 99), "ms", extra)
 }
 
 // MARK: run
