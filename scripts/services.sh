@@ -74,7 +74,8 @@ start_postgres() {
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
   fi
-  local opts="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200"
+  # Sized for a write-heavy queue workload; durability settings stay at their defaults (on).
+  local opts="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB"
   if [ "$PG_FAST" = 1 ]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$opts" start >/dev/null
   log "postgres running on 127.0.0.1:$PG_PORT (fsync $([ "$PG_FAST" = 1 ] && echo off || echo on))"
