@@ -21,9 +21,10 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        .target(name: "CivilCalendar"),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "CascadeDomain"),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
+        .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
         .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
         .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),

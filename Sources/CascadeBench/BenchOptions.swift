@@ -5,6 +5,7 @@ struct BenchOptions {
     var reports = 200_000
     var successRatio = 0.9
     var batchSize = 500
+    var workers = 2
     var partitions = 6
     var unbatchedReports = 3_000
     var latencyRate = 1_000
@@ -25,7 +26,8 @@ struct BenchOptions {
 
         options:
           --reports N             backlog size for the drain and the baseline (default 200000)
-          --batch-size N          reports per transaction (default 500)
+          --batch-size N          reports polled per round (default 500)
+          --workers N             cascade's batch workers (default 2)
           --partitions N          report topic partitions (default 6)
           --unbatched-reports N   backlog for the batch-size-1 drain (default 3000)
           --latency-rate N        reports per second in the latency run (default 1000)
@@ -57,6 +59,7 @@ struct BenchOptions {
             switch args[i] {
             case "--reports": o.reports = int(next())
             case "--batch-size": o.batchSize = int(next())
+            case "--workers": o.workers = int(next())
             case "--partitions": o.partitions = int(next())
             case "--unbatched-reports": o.unbatchedReports = int(next())
             case "--latency-rate": o.latencyRate = int(next())

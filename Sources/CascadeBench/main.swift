@@ -22,6 +22,7 @@ let context: [(String, JSONValue)] = [
     ("postgres_synchronous_commit", .string(try pgSettings.string("s"))),
     ("reports", .int(options.reports)),
     ("batch_size", .int(options.batchSize)),
+    ("workers", .int(options.workers)),
     ("partitions", .int(options.partitions)),
     ("consumer_config", .string(options.consumerConfig.joined(separator: " "))),
 ]
@@ -200,6 +201,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 // MARK: run
 
 say("cascade-bench run \(runId): \(context.map { "\($0.0)=\($0.1)" }.joined(separator: " "))")
+// Latency first: the drains leave the database and the broker busy (vacuum, memory) for a while.
+if !options.skip.contains("latency") { try runLatency() }
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
     let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
@@ -214,7 +217,6 @@ if !options.skip.contains("unbatched") {
     let (rate, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
     record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
 }
-if !options.skip.contains("latency") { try runLatency() }
 
 @MainActor func figure(_ name: String) -> Double? { figures.first { $0.name == name }?.value }
 if let drain = figure("drain_reports_per_s"), let base = figure("pg_bound_reports_per_s") {

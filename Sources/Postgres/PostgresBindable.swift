@@ -1,3 +1,4 @@
+import CivilCalendar
 import Foundation
 
 /// A value bound as a query parameter, sent in PostgreSQL's text format. Values are never
@@ -73,8 +74,8 @@ public enum PostgresTimestamp {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = Int(micros - seconds * 1_000_000)
-        let (y, m, d) = civilFromDays(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let secOfDay = Int(((seconds % 86_400) + 86_400) % 86_400)
+        let (days, secOfDay) = CivilCalendar.split(seconds: seconds)
+        let (y, m, d) = CivilCalendar.date(days: days)
         // Digits by hand: String(format:) goes through CoreFoundation and showed in profiles.
         var out = [UInt8](repeating: 0, count: 29)
         func put(_ value: Int, _ at: Int, _ width: Int) {
@@ -125,31 +126,9 @@ public enum PostgresTimestamp {
             if i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let m = num(i + 4, 2) { om = m }
             offsetSeconds = sign * (oh * 3600 + om * 60)
         }
-        let days = daysFromCivil(y, mo, d)
+        let days = CivilCalendar.days(year: y, month: mo, day: d)
         let total = Double(days * 86_400 + h * 3600 + mi * 60 + s - offsetSeconds) + Double(micros) / 1_000_000
         return Date(timeIntervalSince1970: total)
-    }
-
-    // Howard Hinnant's civil-calendar conversions, valid for the proleptic Gregorian calendar.
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ days: Int64) -> (Int, Int, Int) {
-        let z = Int(days) + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
 
