@@ -137,20 +137,7 @@ public enum Timestamp {
     public static func iso8601(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        let (days, s) = CivilCalendar.split(seconds: seconds)
-        let (y, m, d) = CivilCalendar.date(days: days)
-        var out = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: at + width - 1, through: at, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            }
-        }
-        put(y, 0, 4); out[4] = UInt8(ascii: "-"); put(m, 5, 2); out[7] = UInt8(ascii: "-"); put(d, 8, 2)
-        out[10] = UInt8(ascii: "T"); put(s / 3600, 11, 2); out[13] = UInt8(ascii: ":"); put(s / 60 % 60, 14, 2)
-        out[16] = UInt8(ascii: ":"); put(s % 60, 17, 2); out[19] = UInt8(ascii: "."); put(Int(millis - seconds * 1000), 20, 3)
-        out[23] = UInt8(ascii: "Z")
-        return String(decoding: out, as: UTF8.self)
+        return CivilCalendar.timestamp(seconds: seconds, fraction: Int(millis - seconds * 1000), fractionDigits: 3,
+                                       separator: "T", suffix: "Z")
     }
 }

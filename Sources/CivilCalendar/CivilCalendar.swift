@@ -1,6 +1,7 @@
 /// Conversions between days since 1970-01-01 and proleptic Gregorian dates (Howard Hinnant's
-/// algorithms). Shared by the JSON and PostgreSQL timestamp writers, which format on the hot
-/// path and so avoid Foundation's formatters.
+/// algorithms), and the UTC timestamp text built from them. Shared by the JSON and PostgreSQL
+/// timestamp writers, which run on the hot path: String(format:) and Foundation's formatters
+/// showed in its profiles.
 public enum CivilCalendar {
     public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
@@ -27,5 +28,27 @@ public enum CivilCalendar {
     public static func split(seconds: Int64) -> (days: Int, secondOfDay: Int) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         return (Int(days), Int(seconds - days * 86_400))
+    }
+
+    /// `YYYY-MM-DD<separator>HH:MM:SS.<fraction><suffix>` for a UTC instant.
+    public static func timestamp(seconds: Int64, fraction: Int, fractionDigits: Int, separator: Character,
+                                 suffix: String) -> String {
+        let (days, secondOfDay) = split(seconds: seconds)
+        let (y, m, d) = date(days: days)
+        var out = [UInt8](repeating: 0, count: 20 + fractionDigits)
+        func put(_ value: Int, _ at: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+        }
+        put(y, 0, 4); out[4] = UInt8(ascii: "-"); put(m, 5, 2); out[7] = UInt8(ascii: "-"); put(d, 8, 2)
+        out[10] = separator.asciiValue!
+        put(secondOfDay / 3600, 11, 2); out[13] = UInt8(ascii: ":"); put(secondOfDay / 60 % 60, 14, 2)
+        out[16] = UInt8(ascii: ":"); put(secondOfDay % 60, 17, 2); out[19] = UInt8(ascii: ".")
+        put(fraction, 20, fractionDigits)
+        out.append(contentsOf: suffix.utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 }

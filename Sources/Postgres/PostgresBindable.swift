@@ -74,23 +74,7 @@ public enum PostgresTimestamp {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = Int(micros - seconds * 1_000_000)
-        let (days, secOfDay) = CivilCalendar.split(seconds: seconds)
-        let (y, m, d) = CivilCalendar.date(days: days)
-        // Digits by hand: String(format:) goes through CoreFoundation and showed in profiles.
-        var out = [UInt8](repeating: 0, count: 29)
-        func put(_ value: Int, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: at + width - 1, through: at, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            }
-        }
-        put(y, 0, 4); out[4] = UInt8(ascii: "-"); put(m, 5, 2); out[7] = UInt8(ascii: "-"); put(d, 8, 2)
-        out[10] = UInt8(ascii: " ")
-        put(secOfDay / 3600, 11, 2); out[13] = UInt8(ascii: ":"); put(secOfDay / 60 % 60, 14, 2)
-        out[16] = UInt8(ascii: ":"); put(secOfDay % 60, 17, 2); out[19] = UInt8(ascii: "."); put(fraction, 20, 6)
-        out[26] = UInt8(ascii: "+"); out[27] = UInt8(ascii: "0"); out[28] = UInt8(ascii: "0")
-        return String(decoding: out, as: UTF8.self)
+        return CivilCalendar.timestamp(seconds: seconds, fraction: fraction, fractionDigits: 6, separator: " ", suffix: "+00")
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]`, which PostgreSQL emits for timestamptz.
