@@ -33,7 +33,7 @@ final class OutputCounter: @unchecked Sendable {
                 for m in batch {
                     // A cheap check before parsing: only latency-run requests carry sent_us.
                     // Downstream requests carry it in `input`; reports passed straight through, in `output`.
-                    guard m.value.count < 2048, m.value.contains(UInt8(ascii: "_")),
+                    guard m.value.count < 2048, containsSentTime(m.value),
                           let json = try? JSONParser.parse(m.value),
                           case .number(let sent)? = json["input"]?["sent_us"] ?? json["output"]?["sent_us"],
                           let sentUs = Double(sent) else { continue }
@@ -88,6 +88,17 @@ final class MemorySampler: @unchecked Sendable {
         }
         return nil
     }
+}
+
+private let sentTimeKey = Array("\"sent_us\"".utf8)
+
+/// A scan for the key, so the drain phases (whose messages have none) parse nothing.
+func containsSentTime(_ value: [UInt8]) -> Bool {
+    guard value.count >= sentTimeKey.count else { return false }
+    for start in 0...(value.count - sentTimeKey.count) where value[start] == sentTimeKey[0] {
+        if value[start..<start + sentTimeKey.count].elementsEqual(sentTimeKey) { return true }
+    }
+    return false
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
