@@ -53,12 +53,13 @@ final class BatchWorkers: @unchecked Sendable {
         return full.isEmpty ? [] : messages.filter { full.contains(worker(for: $0)) }
     }
 
-    /// Waits until every worker can take another batch, or `timeout` passes; returns which.
-    func waitForSpace(timeout: TimeInterval) -> Bool {
+    /// Waits until a worker that `messages` belong to can take a batch, or `timeout` passes.
+    func waitForRoom(for messages: [KafkaMessage], timeout: TimeInterval) -> Bool {
+        let needed = Set(messages.map(worker(for:)))
         let deadline = Date().addingTimeInterval(timeout)
         return condition.withLock {
-            while queues.contains(where: { $0.count >= queueCapacity }) {
-                if !condition.wait(until: deadline) { return !queues.contains(where: { $0.count >= queueCapacity }) }
+            while needed.allSatisfy({ queues[$0].count >= queueCapacity }) {
+                if !condition.wait(until: deadline) { return !needed.allSatisfy { queues[$0].count >= queueCapacity } }
             }
             return true
         }

@@ -91,16 +91,23 @@ public final class CompletionConsumer: @unchecked Sendable {
         var lastStatus = Date()
         var lastCommit = Date.distantPast
         while !isStopping {
-            if held.isEmpty {
-                held = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs)
+            // Messages for a busy worker wait in `held`, in order, while the other workers'
+            // partitions keep flowing: a poll often returns one partition's run, so blocking the
+            // loop on one worker would idle the others. Polling stops once a batch's worth is held.
+            var polledNothing = true
+            if held.count < settings.batchSize {
+                let polled = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: held.isEmpty ? 100 : 1,
+                                               lingerMs: settings.batchLingerMs)
+                polledNothing = polled.isEmpty
+                held += polled
             }
             if !held.isEmpty { held = workers.submit(held) }
-            if !held.isEmpty {
-                // Workers busy. Normally room appears within milliseconds: wait for it rather
-                // than pause, because a resume costs a fetch round trip. A longer stall (the
-                // database is down) pauses fetching, so memory stays flat, and keeps polling so
-                // the group membership and rebalance callbacks stay alive.
-                if !workers.waitForSpace(timeout: 1) {
+            if !held.isEmpty && (held.count >= settings.batchSize || polledNothing) {
+                // Normally room appears within milliseconds. A longer stall (the database is
+                // down) pauses fetching, so memory stays flat, and keeps polling so the group
+                // membership and rebalance callbacks stay alive.
+                let wait: TimeInterval = held.count >= settings.batchSize ? 1 : 0.005
+                if !workers.waitForRoom(for: held, timeout: wait) && wait == 1 {
                     if !paused {
                         try consumer.pause(Array(consumer.assignment))
                         paused = true
@@ -108,7 +115,7 @@ public final class CompletionConsumer: @unchecked Sendable {
                     // Pausing purges what was fetched, but anything still returned is ours.
                     held += try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100)
                 }
-            } else if paused {
+            } else if held.isEmpty && paused {
                 try consumer.resume(Array(consumer.assignment))
                 paused = false
             }
