@@ -4,8 +4,9 @@ import Kafka
 import Postgres
 import Synchronization
 
-/// The poll loop: batches of reports in, one transaction per batch, offsets committed after
-/// the transaction. Runs on its own thread; every Kafka and PostgreSQL call here blocks.
+/// The poll loop: it polls reports, hands each partition's share to its batch worker (one
+/// transaction per batch there), and marks and commits offsets only for what the workers
+/// committed. Runs on its own thread; every Kafka and PostgreSQL call here blocks.
 public final class CompletionConsumer: @unchecked Sendable {
     private let settings: ServiceSettings
     private let relay: OutboxRelay?
