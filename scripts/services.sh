@@ -90,8 +90,15 @@ start_broker() {
     --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
     --storage-engine memory://tansu/ >"$TANSU_DIR/broker.log" 2>&1 &
   echo $! >"$TANSU_DIR/pid"
+  local pid; pid="$(cat "$TANSU_DIR/pid")"
   for _ in $(seq 1 100); do
-    if port_open "$BROKER_PORT"; then log "tansu running on 127.0.0.1:$BROKER_PORT"; return; fi
+    # Our process must be the one listening: another broker still releasing the port would
+    # answer the probe while ours died with "address in use".
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$TANSU_DIR/pid"
+      log "tansu exited at start-up; see $TANSU_DIR/broker.log"; tail -3 "$TANSU_DIR/broker.log" >&2; exit 1
+    fi
+    if port_open "$BROKER_PORT"; then sleep 0.2; kill -0 "$pid" 2>/dev/null && { log "tansu running on 127.0.0.1:$BROKER_PORT"; return; }; fi
     sleep 0.1
   done
   log "tansu did not open port $BROKER_PORT; see $TANSU_DIR/broker.log"; exit 1
@@ -99,7 +106,10 @@ start_broker() {
 
 stop_all() {
   if [ -f "$TANSU_DIR/pid" ]; then
-    kill "$(cat "$TANSU_DIR/pid")" 2>/dev/null || true
+    local pid; pid="$(cat "$TANSU_DIR/pid")"
+    kill "$pid" 2>/dev/null || true
+    # Wait until the port is free, so a start right after this one can bind it.
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$TANSU_DIR/pid"
     log "tansu stopped"
   fi
