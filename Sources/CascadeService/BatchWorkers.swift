@@ -17,9 +17,13 @@ final class BatchWorkers: @unchecked Sendable {
     private var applied: [TopicPartition: Int64] = [:]
     private var stopping = false
     private var running = 0
+    /// Seconds the workers spent applying batches, for the utilisation in the status line.
+    private var busySeconds = 0.0
 
     /// Batches a worker may have waiting; beyond that the consumer holds messages back.
     private let queueCapacity = 2
+    /// Reports per transaction at most.
+    private var maxBatch: Int { max(1, settings.batchSize) }
 
     init(count: Int, settings: ServiceSettings, onApplied: @escaping @Sendable (AppliedBatch) -> Void) {
         self.count = max(1, count)
@@ -43,14 +47,23 @@ final class BatchWorkers: @unchecked Sendable {
     func submit(_ messages: [KafkaMessage]) -> [KafkaMessage] {
         var perWorker = Array(repeating: [KafkaMessage](), count: count)
         for message in messages { perWorker[worker(for: message)].append(message) }
-        var full = Set<Int>()
+        var accepted = Array(repeating: 0, count: count)  // a prefix of each worker's share
         condition.withLock {
-            for (index, batch) in perWorker.enumerated() where !batch.isEmpty {
-                if queues[index].count < queueCapacity { queues[index].append(batch) } else { full.insert(index) }
+            for (index, share) in perWorker.enumerated() {
+                while accepted[index] < share.count && queues[index].count < queueCapacity {
+                    let end = min(accepted[index] + maxBatch, share.count)
+                    queues[index].append(Array(share[accepted[index]..<end]))
+                    accepted[index] = end
+                }
             }
             condition.broadcast()
         }
-        return full.isEmpty ? [] : messages.filter { full.contains(worker(for: $0)) }
+        var rejected: [KafkaMessage] = []
+        for (index, share) in perWorker.enumerated() where accepted[index] < share.count {
+            rejected += share[accepted[index]...]
+        }
+        // Per-partition order is what matters, and each partition lives in one share.
+        return rejected
     }
 
     /// Waits until a worker that `messages` belong to can take a batch, or `timeout` passes.
@@ -62,6 +75,14 @@ final class BatchWorkers: @unchecked Sendable {
                 if !condition.wait(until: deadline) { return !needed.allSatisfy { queues[$0].count >= queueCapacity } }
             }
             return true
+        }
+    }
+
+    /// Seconds spent applying since the last call, summed over workers.
+    func takeBusySeconds() -> Double {
+        condition.withLock {
+            defer { busySeconds = 0 }
+            return busySeconds
         }
     }
 
@@ -103,8 +124,11 @@ final class BatchWorkers: @unchecked Sendable {
                 return queues[index].removeFirst()
             }
             guard let batch else { return }
+            let started = DispatchTime.now().uptimeNanoseconds
             let effects = apply(batch, processor: &processor)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             condition.withLock {
+                busySeconds += elapsed
                 if effects != nil {
                     for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
                         applied[message.topicPartition] = message.offset

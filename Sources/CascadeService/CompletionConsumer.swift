@@ -91,23 +91,25 @@ public final class CompletionConsumer: @unchecked Sendable {
 
         var lastStatus = Date()
         var lastCommit = Date.distantPast
+        let heldLimit = settings.batchSize * (settings.workers + 2)
         while !isStopping {
             // Messages for a busy worker wait in `held`, in order, while the other workers'
-            // partitions keep flowing: a poll often returns one partition's run, so blocking the
-            // loop on one worker would idle the others. Polling stops once a batch's worth is held.
+            // partitions keep flowing: librdkafka hands out one partition's fetched run at a time,
+            // so blocking on one worker would idle the others (measured: 60 % utilisation).
+            // Polling stops once `heldLimit` messages wait.
             var polledNothing = true
-            if held.count < settings.batchSize {
+            if held.count < heldLimit {
                 let polled = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: held.isEmpty ? 100 : 1,
                                                lingerMs: settings.batchLingerMs)
                 polledNothing = polled.isEmpty
                 held += polled
             }
             if !held.isEmpty { held = workers.submit(held) }
-            if !held.isEmpty && (held.count >= settings.batchSize || polledNothing) {
+            if !held.isEmpty && (held.count >= heldLimit || polledNothing) {
                 // Normally room appears within milliseconds. A longer stall (the database is
                 // down) pauses fetching, so memory stays flat, and keeps polling so the group
                 // membership and rebalance callbacks stay alive.
-                let wait: TimeInterval = held.count >= settings.batchSize ? 1 : 0.005
+                let wait: TimeInterval = held.count >= heldLimit ? 1 : 0.005
                 if !workers.waitForRoom(for: held, timeout: wait) && wait == 1 {
                     if !paused {
                         try consumer.pause(Array(consumer.assignment))
@@ -130,8 +132,9 @@ public final class CompletionConsumer: @unchecked Sendable {
                 lastCommit = Date()
             }
             if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {
+                let utilisation = workers.takeBusySeconds() / (Date().timeIntervalSince(lastStatus) * Double(settings.workers))
                 lastStatus = Date()
-                logStatus(consumer)
+                logStatus(consumer, workerUtilisation: utilisation)
             }
         }
         Log.info("stopping: finishing in-flight batches, committing and leaving the group")
@@ -150,7 +153,7 @@ public final class CompletionConsumer: @unchecked Sendable {
         }
     }
 
-    private func logStatus(_ consumer: KafkaConsumer) {
+    private func logStatus(_ consumer: KafkaConsumer, workerUtilisation: Double) {
         let lag = consumer.lag()
         let c = tallies.withLock { c in c.lag = lag; return c }
         Log.info("status", [
@@ -158,6 +161,8 @@ public final class CompletionConsumer: @unchecked Sendable {
             "codes": c.byCode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             "lag": "\(lag.values.reduce(0, +))",
             "outbox_published": "\(relay?.publishedCount ?? 0)",
+            // Near 1: the database (or the workers' own CPU) is the limit; near 0: the input is.
+            "worker_utilisation": String(format: "%.2f", workerUtilisation),
         ])
     }
 
