@@ -130,7 +130,7 @@ public struct CompletionPlanner: Sendable {
                 source: completed, report: report, subscriptions: state.subscriptions[completed.modelId] ?? [],
                 models: state.models, depthLimit: depthLimit, now: now,
                 newJobId: { newId().uuidString.lowercased() })
-            let outcomes = firings.map(\.outcome)
+            let outcomes = firings.map { $0.outcome }
             state.outcomes[completed.id] = outcomes
             for (position, firing) in firings.enumerated() {
                 effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, position: position,

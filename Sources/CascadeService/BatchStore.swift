@@ -21,8 +21,8 @@ struct BatchStore {
     }
 
     private func loadSnapshot(_ reports: [CompletionReport]) throws -> BatchSnapshot {
-        let jobIds = Array(Set(reports.map(\.jobId))).sorted()
-        let modelIds = Array(Set(reports.map(\.modelId))).sorted()
+        let jobIds = Array(Set(reports.map { $0.jobId })).sorted()
+        let modelIds = Array(Set(reports.map { $0.modelId })).sorted()
         let results = try db.pipeline([
             PipelineStatement("BEGIN"),
             // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
@@ -86,9 +86,9 @@ struct BatchStore {
                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
                     AS u(job_id, status, output, error, started_at, completed_at)
                 WHERE jobs.job_id = u.job_id AND jobs.status IN ('pending', 'started')
-                """, [PostgresArray(completed.map(\.id)), PostgresArray(completed.map(\.status.rawValue)),
+                """, [PostgresArray(completed.map { $0.id }), PostgresArray(completed.map { $0.status.rawValue }),
                       PostgresArray(completed.map { $0.output?.description }), PostgresArray(completed.map { $0.error?.description }),
-                      PostgresArray(completed.map(\.startedAt)), PostgresArray(completed.map(\.completedAt))]))
+                      PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt })]))
         }
         let created = effects.createdJobs
         if !created.isEmpty {
@@ -101,22 +101,22 @@ struct BatchStore {
                             $8::text[], $9::uuid[], $10::int[])
                     AS u(job_id, model_id, model_version, job_type, status, input, created_at, parent_job_id,
                          subscription_id, cascade_depth)
-                """, [PostgresArray(created.map(\.id)), PostgresArray(created.map(\.modelId)), PostgresArray(created.map(\.modelVersion)),
-                      PostgresArray(created.map(\.type.rawValue)), PostgresArray(created.map(\.status.rawValue)),
-                      PostgresArray(created.map { $0.input?.description }), PostgresArray(created.map(\.createdAt)),
-                      PostgresArray(created.map(\.parentJobId)), PostgresArray(created.map(\.subscriptionId)),
-                      PostgresArray(created.map(\.cascadeDepth))]))
+                """, [PostgresArray(created.map { $0.id }), PostgresArray(created.map { $0.modelId }), PostgresArray(created.map { $0.modelVersion }),
+                      PostgresArray(created.map { $0.type.rawValue }), PostgresArray(created.map { $0.status.rawValue }),
+                      PostgresArray(created.map { $0.input?.description }), PostgresArray(created.map { $0.createdAt }),
+                      PostgresArray(created.map { $0.parentJobId }), PostgresArray(created.map { $0.subscriptionId }),
+                      PostgresArray(created.map { $0.cascadeDepth })]))
         }
         let outcomes = effects.outcomes
         if !outcomes.isEmpty {
             statements.append(PipelineStatement("""
                 INSERT INTO subscription_outcomes (source_job_id, position, subscription_id, triggered_job_id, error, recorded_at)
                 SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[])
-                """, [PostgresArray(outcomes.map(\.sourceJobId)), PostgresArray(outcomes.map(\.position)),
-                      PostgresArray(outcomes.map(\.outcome.subscriptionId)),
+                """, [PostgresArray(outcomes.map { $0.sourceJobId }), PostgresArray(outcomes.map { $0.position }),
+                      PostgresArray(outcomes.map { $0.outcome.subscriptionId }),
                       PostgresArray(outcomes.map { if case .triggered(_, let id) = $0.outcome { id } else { nil } }),
                       PostgresArray(outcomes.map { if case .failed(_, let e) = $0.outcome { e } else { nil } }),
-                      PostgresArray(outcomes.map(\.recordedAt))]))
+                      PostgresArray(outcomes.map { $0.recordedAt })]))
         }
         let outboxIndex = statements.count
         if !effects.outbox.isEmpty {

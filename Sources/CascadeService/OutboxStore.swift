@@ -14,7 +14,7 @@ enum OutboxStore {
             INSERT INTO outbox (topic, key, value, headers)
             SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::jsonb[])
             RETURNING id
-            """, [PostgresArray(messages.map(\.topic)), PostgresArray(messages.map { $0.key.map(PostgresBytes.init) }),
+            """, [PostgresArray(messages.map { $0.topic }), PostgresArray(messages.map { $0.key.map(PostgresBytes.init) }),
                   PostgresArray(messages.map { PostgresBytes($0.value) }), PostgresArray(messages.map { encodeHeaders($0.headers) })])
     }
 

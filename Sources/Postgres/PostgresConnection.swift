@@ -207,7 +207,7 @@ public final class PostgresConnection {
         _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R
     ) -> R {
         if parameters.isEmpty { return body(nil, nil, 0) }
-        let texts = parameters.map(\.postgresText)
+        let texts = parameters.map { $0.postgresText }
         var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
         defer { cStrings.forEach { free($0) } }
         return cStrings.withUnsafeMutableBufferPointer { buffer in
