@@ -18,6 +18,7 @@ enum ServiceCommands {
                 .value("max-report-bytes", "BYTES", "reports larger than this are rejected", default: "1048576"),
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
+                .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
                 CommonOptions.kafkaConfig,
             ]
     ) { args in
@@ -41,6 +42,7 @@ enum ServiceCommands {
         settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
         settings.statusIntervalSeconds = Double(try args.int("status-interval", range: 1...3600)!)
+        settings.healthFile = args.value("health-file")
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {

@@ -91,6 +91,7 @@ public final class CompletionConsumer: @unchecked Sendable {
 
         var lastStatus = Date()
         var lastCommit = Date.distantPast
+        var lastHeartbeat = Date.distantPast
         let heldLimit = settings.batchSize * (settings.workers + 2)
         while !isStopping {
             // Messages for a busy worker wait in `held`, in order, while the other workers'
@@ -130,6 +131,11 @@ public final class CompletionConsumer: @unchecked Sendable {
                     Log.warning("offset commit failed; the next one covers it", ["error": "\(error)"])
                 }
                 lastCommit = Date()
+            }
+            if let path = settings.healthFile, Date().timeIntervalSince(lastHeartbeat) >= 1 {
+                // A liveness probe checks this file's age: it stops changing when the loop hangs.
+                FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
+                lastHeartbeat = Date()
             }
             if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {
                 let utilisation = workers.takeBusySeconds() / (Date().timeIntervalSince(lastStatus) * Double(settings.workers))

@@ -23,6 +23,8 @@ public struct ServiceSettings: Sendable {
     /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.
     public var topicPartitions: Int = 6
     public var statusIntervalSeconds: Double = 10
+    /// Touched about once a second while the poll loop runs, for a liveness probe.
+    public var healthFile: String?
     /// Longest time between offset commits while reports flow.
     public var commitIntervalSeconds: Double = 0.2
 

@@ -11,13 +11,14 @@ import XCTest
 final class CompletionPipelineTests: XCTestCase {
     nonisolated(unsafe) private static var shared: PipelineFixture?
     nonisolated(unsafe) private static var consumer: ChildProcess?
+    private static let healthFile = NSTemporaryDirectory() + "cascade-health-\(UUID().uuidString.prefix(8))"
     private var f: PipelineFixture { Self.shared! }
 
     override func setUpWithError() throws {
         if Self.shared == nil {
             let fixture = try PipelineFixture()
             Self.shared = fixture
-            Self.consumer = try fixture.startConsumer()
+            Self.consumer = try fixture.startConsumer(["--health-file", Self.healthFile])
         }
     }
 
@@ -77,6 +78,15 @@ final class CompletionPipelineTests: XCTestCase {
         XCTAssertEqual(try f.registry.outcomes(sourceJobId: root.id), [.triggered(subscriptionId: xy.id, jobId: yJobId)])
         XCTAssertEqual(try f.registry.outcomes(sourceJobId: yJobId), [.triggered(subscriptionId: yz.id, jobId: zJobId)])
         XCTAssertEqual(try f.registry.outcomes(sourceJobId: zJobId), [])
+    }
+
+    func testTheHealthFileIsTouchedWhileThePollLoopRuns() throws {
+        func modified() -> Date? {
+            (try? FileManager.default.attributesOfItem(atPath: Self.healthFile))?[.modificationDate] as? Date
+        }
+        XCTAssertTrue(eventually(timeout: 20) { modified() != nil }, "no health file")
+        let first = try XCTUnwrap(modified())
+        XCTAssertTrue(eventually(timeout: 5) { (modified() ?? first) > first }, "the health file stopped changing")
     }
 
     func testADuplicateReportRefiresNothingAndRepeatsTheOriginalAnswer() throws {
