@@ -19,6 +19,7 @@ enum ServiceCommands {
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
                 .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
+                .value("auth-tokens", "FILE", "require bearer tokens: JSON {token: [model ids] or \"*\"}", env: "CASCADE_AUTH_TOKENS_FILE"),
                 CommonOptions.kafkaConfig,
             ]
     ) { args in
@@ -43,6 +44,12 @@ enum ServiceCommands {
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
         settings.statusIntervalSeconds = Double(try args.int("status-interval", range: 1...3600)!)
         settings.healthFile = args.value("health-file")
+        if let path = args.value("auth-tokens") {
+            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }
+            do { settings.authorizer = try BearerTokenAuthorizer(json: Array(data)) } catch {
+                throw UsageError("--auth-tokens \(path): \(error.description)")
+            }
+        }
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {

@@ -23,6 +23,26 @@ public struct BearerTokenAuthorizer: ReportAuthorizer {
 
     public init(grants: [String: Set<String>?]) { self.grants = grants }
 
+    /// Reads `{"<token>": ["model-a", "model-b"], "<admin token>": "*"}`.
+    public init(json: [UInt8]) throws(TokenFileError) {
+        let document: JSONValue
+        do { document = try JSONParser.parse(json) } catch { throw TokenFileError("not valid JSON: \(error)") }
+        guard let members = document.objectMembers else { throw TokenFileError("must be a JSON object of token to models") }
+        var grants: [String: Set<String>?] = [:]
+        for (token, value) in members {
+            guard !token.isEmpty else { throw TokenFileError("a token is empty") }
+            switch value {
+            case .string("*"): grants[token] = .some(nil)
+            case .array(let models):
+                let names = models.compactMap(\.stringValue)
+                guard names.count == models.count else { throw TokenFileError("token list for a token must hold model ids (strings)") }
+                grants[token] = .some(Set(names))
+            default: throw TokenFileError("each token maps to a list of model ids or \"*\"")
+            }
+        }
+        self.grants = grants
+    }
+
     public func authorize(_ report: CompletionReport) -> AuthorizationDecision {
         guard let header = report.authorization else {
             return .unauthenticated("missing authorization header (expected \"Bearer <token>\")")
@@ -36,4 +56,9 @@ public struct BearerTokenAuthorizer: ReportAuthorizer {
         }
         return .allowed
     }
+}
+
+public struct TokenFileError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

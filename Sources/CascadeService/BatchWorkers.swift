@@ -150,7 +150,7 @@ final class BatchWorkers: @unchecked Sendable {
             do {
                 if processor == nil {
                     let db = try PostgresConnection(url: settings.databaseURL)
-                    processor = BatchProcessor(db: db, planner: CompletionPlanner(topics: settings.topics, depthLimit: settings.depthLimit),
+                    processor = BatchProcessor(db: db, planner: settings.planner,
                                                limits: settings.limits)
                 }
                 return try processor!.process(batch)

@@ -12,7 +12,7 @@ public struct DatabaseBaseline {
 
     public init(db: PostgresConnection, settings: ServiceSettings) {
         self.db = db
-        processor = BatchProcessor(db: db, planner: CompletionPlanner(topics: settings.topics, depthLimit: settings.depthLimit),
+        processor = BatchProcessor(db: db, planner: settings.planner,
                                    limits: settings.limits)
     }
 

@@ -25,6 +25,12 @@ public struct ServiceSettings: Sendable {
     public var statusIntervalSeconds: Double = 10
     /// Touched about once a second while the poll loop runs, for a liveness probe.
     public var healthFile: String?
+    /// Who may complete which jobs; the default accepts every report.
+    public var authorizer: any ReportAuthorizer = AllowAllAuthorizer()
+
+    var planner: CompletionPlanner {
+        CompletionPlanner(topics: topics, depthLimit: depthLimit, authorizer: authorizer)
+    }
     /// Longest time between offset commits while reports flow.
     public var commitIntervalSeconds: Double = 0.2
 

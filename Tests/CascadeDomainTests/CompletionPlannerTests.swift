@@ -193,3 +193,19 @@ final class CompletionPlannerTests: XCTestCase {
         XCTAssertEqual(depth, 3)
     }
 }
+
+final class BearerTokenFileTests: XCTestCase {
+    func testReadsModelListsAndWildcards() throws {
+        let authorizer = try BearerTokenAuthorizer(json: Array(#"{"t1": ["A", "B"], "admin": "*"}"#.utf8))
+        XCTAssertEqual(authorizer.grants["t1"], .some(["A", "B"]))
+        XCTAssertEqual(authorizer.grants["admin"], .some(nil))
+        XCTAssertEqual(authorizer.authorize(report(auth: "Bearer admin")), .allowed)
+        XCTAssertEqual(authorizer.authorize(report(model: "C", auth: "Bearer t1")), .forbidden("token may not complete jobs of model C"))
+    }
+
+    func testRejectsFilesThatAreNotATokenMap() {
+        for text in ["[]", "not json", #"{"t": 5}"#, #"{"t": [1]}"#, #"{"": "*"}"#] {
+            XCTAssertThrowsError(try BearerTokenAuthorizer(json: Array(text.utf8)), text)
+        }
+    }
+}

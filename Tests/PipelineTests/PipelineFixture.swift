@@ -124,8 +124,9 @@ final class PipelineFixture {
         try send(key: job.id, value: body, requestId: requestId)
     }
 
-    func send(key: String?, value: String, requestId: String? = nil) throws {
-        let headers = requestId.map { [KafkaHeader("request-id", $0)] } ?? []
+    func send(key: String?, value: String, requestId: String? = nil, authorization: String? = nil) throws {
+        var headers = requestId.map { [KafkaHeader("request-id", $0)] } ?? []
+        if let authorization { headers.append(KafkaHeader("authorization", authorization)) }
         _ = try producer.sendAndWait([OutgoingMessage(topic: topics.reports, key: key, value: value, headers: headers)]).map { try $0.get() }
     }
 
