@@ -14,8 +14,8 @@ enum OutboxStore {
             INSERT INTO outbox (topic, key, value, headers)
             SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::jsonb[])
             RETURNING id
-            """, [PostgresArray(messages.map { $0.topic }), PostgresArray(messages.map { $0.key.map(PostgresBytes.init) }),
-                  PostgresArray(messages.map { PostgresBytes($0.value) }), PostgresArray(messages.map { encodeHeaders($0.headers) })])
+            """, [PostgresArray(messages.map { $0.topic }), PostgresArray.bytea(messages.map { $0.key }),
+                  PostgresArray.bytea(messages.map { $0.value }), PostgresArray(messages.map { encodeHeaders($0.headers) })])
     }
 
     /// Claims up to `limit` rows in id order. SKIP LOCKED lets several relays share the table

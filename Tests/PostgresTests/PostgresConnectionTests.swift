@@ -57,6 +57,13 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try rows.map { try $0.optionalString("note") }, notes)
     }
 
+    func testByteaArraysRoundTripEveryByteAndNull() throws {
+        let values: [[UInt8]?] = [Array(0...255), nil, [], Array(#""\{},"#.utf8)]
+        let rows = try db.query("SELECT v FROM unnest($1::bytea[]) WITH ORDINALITY AS u(v, n) ORDER BY n",
+                                [PostgresArray.bytea(values)]).rows
+        XCTAssertEqual(try rows.map { try $0.optionalBytes("v") }, values)
+    }
+
     func testRollbackOnThrowLeavesNothingBehind() throws {
         struct Boom: Error {}
         XCTAssertThrowsError(try db.withTransaction { tx in
