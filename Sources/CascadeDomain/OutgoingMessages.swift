@@ -58,29 +58,41 @@ public struct ResultRecord: Sendable, Equatable {
     /// Set for rejections (4xx): what to fix.
     public let message: String?
 
-    public var json: JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            ("code", .int(code)),
-            ("job_id", jobId.map(JSONValue.string) ?? .null),
-            ("model_id", modelId.map(JSONValue.string) ?? .null),
-            ("model_version", modelVersion.map(JSONValue.string) ?? .null),
-            ("status", status.map(JSONValue.string) ?? .null),
-            ("triggered_events", .array(triggeredEvents.map(\.json))),
-            ("duplicate", .bool(duplicate)),
-            ("request_id", requestId.map(JSONValue.string) ?? .null),
-            ("report", ["topic": .string(source.topic), "partition": .int(source.partition), "offset": .int(source.offset)]),
-        ]
+    /// The record as sent: `{"code", "job_id", "model_id", "model_version", "status",
+    /// "triggered_events", "duplicate", "request_id", "report"}`, plus `"success": false` and
+    /// `"message"` for rejections.
+    public var jsonBytes: [UInt8] {
+        var w = JSONWriter(capacity: 320 + triggeredEvents.count * 96)
+        w.beginObject()
+        w.key("code"); w.int(code)
+        w.member("job_id", jobId)
+        w.member("model_id", modelId)
+        w.member("model_version", modelVersion)
+        w.member("status", status)
+        w.key("triggered_events")
+        w.beginArray()
+        for outcome in triggeredEvents { outcome.write(to: &w) }
+        w.endArray()
+        w.key("duplicate"); w.bool(duplicate)
+        w.member("request_id", requestId)
+        w.key("report")
+        w.beginObject()
+        w.member("topic", source.topic)
+        w.key("partition"); w.int(source.partition)
+        w.key("offset"); w.int(source.offset)
+        w.endObject()
         if let message {
-            members.append(("success", false))
-            members.append(("message", .string(message)))
+            w.key("success"); w.bool(false)
+            w.member("message", message)
         }
-        return .object(members)
+        w.endObject()
+        return w.bytes
     }
 
     public func outboxMessage(topic: String) -> OutboxMessage {
         var headers: [OutboxHeader] = []
         if let requestId { headers.append(OutboxHeader("request-id", requestId)) }
-        return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: json.jsonBytes, headers: headers)
+        return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: jsonBytes, headers: headers)
     }
 }
 
@@ -92,6 +104,16 @@ extension SubscriptionOutcome {
         case let .failed(id, error): ["subscription_id": .string(id.uuidString.lowercased()), "error": .string(error)]
         }
     }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("subscription_id"); w.uuid(subscriptionId)
+        switch self {
+        case .triggered(_, let jobId): w.member("job_id", jobId)
+        case .failed(_, let error): w.member("error", error)
+        }
+        w.endObject()
+    }
 }
 
 public enum DownstreamRequest {
@@ -99,23 +121,25 @@ public enum DownstreamRequest {
     /// written to the outbox, so every re-send carries the same one.
     public static func message(job: Job, source: Job, subscription: EventSubscription, eventId: UUID,
                                topic: String) -> OutboxMessage {
-        let value: JSONValue = .object([
-            ("job_id", .string(job.id)),
-            ("model_id", .string(job.modelId)),
-            ("model_version", .string(job.modelVersion)),
-            ("job_type", .string(job.type.rawValue)),
-            ("input", job.input ?? .null),
-            ("trigger", .object([
-                ("event", .string(subscription.triggerEvent.rawValue)),
-                ("subscription_id", .string(subscription.id.uuidString.lowercased())),
-                ("source_job_id", .string(source.id)),
-                ("source_model_id", .string(source.modelId)),
-                ("source_model_version", .string(source.modelVersion)),
-            ])),
-            ("cascade_depth", .int(job.cascadeDepth)),
-            ("created_at", .string(Timestamp.iso8601(job.createdAt))),
-        ])
-        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: value.jsonBytes,
+        var w = JSONWriter(capacity: 384)
+        w.beginObject()
+        w.member("job_id", job.id)
+        w.member("model_id", job.modelId)
+        w.member("model_version", job.modelVersion)
+        w.member("job_type", job.type.rawValue)
+        w.key("input"); w.value(job.input)
+        w.key("trigger")
+        w.beginObject()
+        w.member("event", subscription.triggerEvent.rawValue)
+        w.key("subscription_id"); w.uuid(subscription.id)
+        w.member("source_job_id", source.id)
+        w.member("source_model_id", source.modelId)
+        w.member("source_model_version", source.modelVersion)
+        w.endObject()
+        w.key("cascade_depth"); w.int(job.cascadeDepth)
+        w.member("created_at", Timestamp.iso8601(job.createdAt))
+        w.endObject()
+        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: w.bytes,
                              headers: [OutboxHeader("event-id", eventId.uuidString.lowercased())])
     }
 }

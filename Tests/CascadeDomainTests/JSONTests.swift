@@ -45,3 +45,27 @@ final class JSONTests: XCTestCase {
 }
 
 import Foundation
+
+final class JSONWriterTests: XCTestCase {
+    func testWritesNestedContainersWithCommasInTheRightPlaces() throws {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("a"); w.int(1)
+        w.key("list"); w.beginArray(); w.string("x"); w.beginObject(); w.endObject(); w.value(nil); w.beginArray(); w.endArray(); w.endArray()
+        w.member("none", nil)
+        w.key("v"); w.value(["k": [true, "s\n"]])
+        w.key("b"); w.bool(false)
+        w.endObject()
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), #"{"a":1,"list":["x",{},null,[]],"none":null,"v":{"k":[true,"s\n"]},"b":false}"#)
+        XCTAssertNoThrow(try JSONParser.parse(w.bytes))
+    }
+
+    func testUUIDsAreWrittenLowercaseInTheCanonicalForm() {
+        for _ in 0..<20 {
+            let id = UUID()
+            var w = JSONWriter()
+            w.uuid(id)
+            XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "\"\(id.uuidString.lowercased())\"")
+        }
+    }
+}
