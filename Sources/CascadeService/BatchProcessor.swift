@@ -33,12 +33,7 @@ final class BatchProcessor {
                 } catch let single as PostgresError where !single.isRetriable {
                     applied = try apply([deadLetter(message, input, reason: "the database refused this report: \(single)")])
                 }
-                combined.effects.results += applied.effects.results
-                combined.effects.outbox += applied.effects.outbox
-                combined.effects.createdJobs += applied.effects.createdJobs
-                combined.effects.completedJobs += applied.effects.completedJobs
-                combined.effects.outcomes += applied.effects.outcomes
-                combined.outbox += applied.outbox
+                combined.append(applied)
             }
             return combined
         }

@@ -138,4 +138,13 @@ struct BatchStore {
 struct AppliedBatch {
     var effects: BatchEffects
     var outbox: [OutboxRow]
+
+    mutating func append(_ other: AppliedBatch) {
+        effects.completedJobs += other.effects.completedJobs
+        effects.createdJobs += other.effects.createdJobs
+        effects.outcomes += other.effects.outcomes
+        effects.outbox += other.effects.outbox
+        effects.results += other.effects.results
+        outbox += other.outbox
+    }
 }

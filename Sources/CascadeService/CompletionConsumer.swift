@@ -1,7 +1,6 @@
 import CascadeDomain
 import Foundation
 import Kafka
-import Postgres
 import Synchronization
 
 /// The poll loop: it polls reports, hands each partition's share to its batch worker (one
@@ -18,7 +17,6 @@ public final class CompletionConsumer: @unchecked Sendable {
         public var batches = 0
         public var reports = 0
         public var byCode: [Int: Int] = [:]
-        public var lag: [TopicPartition: Int64] = [:]
     }
 
     public init(settings: ServiceSettings, relay: OutboxRelay?) {
@@ -53,8 +51,7 @@ public final class CompletionConsumer: @unchecked Sendable {
     private var isStopping: Bool { stopping.withLock { $0 } }
 
     private func run() throws {
-        let db = try connectWithRetry()
-        try Migrator.migrate(db)
+        // The schema is migrated by CascadeRuntime.start; each worker opens (and re-opens) its own connection.
         let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] applied in
             record(applied.effects)
             relay?.handOff(applied.outbox)
@@ -161,26 +158,15 @@ public final class CompletionConsumer: @unchecked Sendable {
 
     private func logStatus(_ consumer: KafkaConsumer, workerUtilisation: Double) {
         let lag = consumer.lag()
-        let c = tallies.withLock { c in c.lag = lag; return c }
+        let c = counters
         Log.info("status", [
             "batches": "\(c.batches)", "reports": "\(c.reports)",
             "codes": c.byCode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             "lag": "\(lag.values.reduce(0, +))",
             "outbox_published": "\(relay?.publishedCount ?? 0)",
+            "outbox_failed_deliveries": "\(relay?.failedDeliveryCount ?? 0)",
             // Near 1: the database (or the workers' own CPU) is the limit; near 0: the input is.
             "worker_utilisation": String(format: "%.2f", workerUtilisation),
         ])
-    }
-
-    private func connectWithRetry() throws -> PostgresConnection {
-        var delay = 0.2
-        while true {
-            do { return try PostgresConnection(url: settings.databaseURL) } catch {
-                if isStopping { throw error }
-                Log.warning("cannot reach PostgreSQL; retrying", ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: delay)
-                delay = min(delay * 2, 5)
-            }
-        }
     }
 }

@@ -48,6 +48,8 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     public var publishedCount: Int { state.withLock { $0.published } }
+    /// Deliveries the broker refused; those rows stay for a later sweep.
+    public var failedDeliveryCount: Int { state.withLock { $0.failedDeliveries } }
 
     /// Starts the relay thread. It opens its own database connection there.
     public func start() {

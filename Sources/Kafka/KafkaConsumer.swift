@@ -70,6 +70,8 @@ public final class KafkaConsumer: @unchecked Sendable {
         batch.reserveCapacity(min(maxMessages, 1024))
         var wait = Int32(clamping: timeoutMs)
         var lingerDeadline: UInt64?
+        // Batches are runs of one topic's messages: decode its name once, not per message.
+        var lastTopic: (handle: OpaquePointer?, name: String) = (nil, "")
         while batch.count < maxMessages {
             guard let m = rd_kafka_consumer_poll(handle, wait) else {
                 if batch.isEmpty { break }
@@ -89,7 +91,10 @@ public final class KafkaConsumer: @unchecked Sendable {
                 callbacks.report(error)
                 continue
             }
-            batch.append(KafkaMessage(copying: m))
+            if m.pointee.rkt != lastTopic.handle {
+                lastTopic = (m.pointee.rkt, String(cString: rd_kafka_topic_name(m.pointee.rkt)))
+            }
+            batch.append(KafkaMessage(copying: m, topic: lastTopic.name))
             if lingerDeadline == nil {
                 lingerDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, lingerMs)) * 1_000_000
             }

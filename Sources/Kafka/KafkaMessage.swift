@@ -51,9 +51,10 @@ public struct KafkaMessage: Sendable {
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
     public func header(_ name: String) -> KafkaHeader? { headers.last { $0.name == name } }
 
-    init(copying m: UnsafeMutablePointer<rd_kafka_message_t>) {
+    /// `topic` is the name of `m`'s topic, decoded by the caller once for a run of messages.
+    init(copying m: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
         let msg = m.pointee
-        topic = String(cString: rd_kafka_topic_name(msg.rkt))
+        self.topic = topic
         partition = msg.partition
         offset = msg.offset
         key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) }

@@ -42,7 +42,6 @@ public struct PostgresArray: PostgresBindable, Equatable {
     /// `bytea[]` with each element hex-encoded straight into the literal: no string per element
     /// and no escaping pass (outbox payloads are most of a batch's bytes).
     public static func bytea(_ values: [[UInt8]?]) -> PostgresArray {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(values.reduce(2) { $0 + ($1?.count ?? 2) * 2 + 7 })
         for (i, value) in values.enumerated() {
@@ -53,10 +52,7 @@ public struct PostgresArray: PostgresBindable, Equatable {
             }
             // "\\x…": the array parser turns the doubled backslash into the one bytea expects.
             out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
-            for byte in value {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0f)])
-            }
+            PostgresBytes.appendHex(value, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.append(UInt8(ascii: "}"))
@@ -152,15 +148,17 @@ public struct PostgresBytes: PostgresBindable, Equatable {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     public var postgresText: String? {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
-        out[0] = UInt8(ascii: "\\")
-        out[1] = UInt8(ascii: "x")
-        for (i, b) in bytes.enumerated() {
-            out[2 + 2 * i] = digits[Int(b >> 4)]
-            out[3 + 2 * i] = digits[Int(b & 0x0f)]
-        }
+        var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        Self.appendHex(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count * 2)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
     }
 
     /// Parses the hex form PostgreSQL answers with (bytea_output = hex, the default).
@@ -184,6 +182,8 @@ public struct PostgresBytes: PostgresBindable, Equatable {
         }
     }
 }
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Hex digit values by ASCII code; 0xFF marks a non-digit.
 private let hexValue: [UInt8] = (0..<256).map { c in
