@@ -105,6 +105,27 @@ extension SubscriptionOutcome {
         }
     }
 
+    /// The inverse of `json`; nil for anything else.
+    public init?(json: JSONValue) {
+        guard let text = json["subscription_id"]?.stringValue, let id = UUID(uuidString: text) else { return nil }
+        if let jobId = json["job_id"]?.stringValue, json["error"] == nil {
+            self = .triggered(subscriptionId: id, jobId: jobId)
+        } else if let error = json["error"]?.stringValue, json["job_id"] == nil {
+            self = .failed(subscriptionId: id, error: error)
+        } else {
+            return nil
+        }
+    }
+
+    /// A JSON array of outcomes in firing order: how a completed job stores them.
+    public static func jsonText(_ outcomes: [SubscriptionOutcome]) -> String {
+        var w = JSONWriter(capacity: 96 * outcomes.count + 2)
+        w.beginArray()
+        for outcome in outcomes { outcome.write(to: &w) }
+        w.endArray()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
     func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key("subscription_id"); w.uuid(subscriptionId)

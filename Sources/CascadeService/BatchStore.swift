@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Loads what a batch needs and writes what it did, in one transaction, in two round trips:
-/// (BEGIN + lock jobs + subscriptions + their targets + prior outcomes), (writes + COMMIT).
+/// (BEGIN + lock jobs with their outcomes + subscriptions + their targets), (writes + COMMIT).
 struct BatchStore {
     let db: PostgresConnection
 
@@ -12,8 +12,8 @@ struct BatchStore {
         do {
             let snapshot = try loadSnapshot(reports)
             let effects = plan(snapshot)
-            let ids = try write(effects)
-            return AppliedBatch(effects: effects, outbox: zip(ids, effects.outbox).map { OutboxRow(id: $0, message: $1) })
+            let outboxId = try write(effects)
+            return AppliedBatch(effects: effects, outbox: outboxId.map { [OutboxBatch(id: $0, messages: effects.outbox)] } ?? [])
         } catch {
             if db.isConnected { _ = try? db.query("ROLLBACK") }
             throw error
@@ -27,17 +27,15 @@ struct BatchStore {
             PipelineStatement("BEGIN"),
             // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
             // and a second member applying the same report waits, then sees a terminal job.
-            PipelineStatement("SELECT \(Columns.job) FROM jobs WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE",
-                              [PostgresArray(jobIds)]),
+            PipelineStatement("""
+                SELECT \(Columns.job), subscription_outcomes FROM jobs WHERE job_id = ANY($1::text[])
+                ORDER BY job_id FOR UPDATE
+                """, [PostgresArray(jobIds)]),
             PipelineStatement("""
                 SELECT \(Columns.subscription) FROM event_subscriptions
                 WHERE source_model_id = ANY($1::text[]) AND status = 'active' AND trigger_event = 'inference_complete'
                 ORDER BY created_at, id
                 """, [PostgresArray(modelIds)]),
-            PipelineStatement("""
-                SELECT source_job_id, subscription_id, triggered_job_id, error FROM subscription_outcomes
-                WHERE source_job_id = ANY($1::text[]) ORDER BY source_job_id, position
-                """, [PostgresArray(jobIds)]),
             // Targets of those subscriptions, with their active versions, in the same round trip.
             PipelineStatement("""
                 SELECT m.id, m.actions::text AS actions, v.version, v.status, v.created_at
@@ -51,17 +49,15 @@ struct BatchStore {
         for row in results[1].rows {
             let job = try row.job()
             snapshot.jobs[job.id] = job
+            if let outcomes = try row.outcomes() { snapshot.outcomes[job.id] = outcomes }
         }
         for row in results[2].rows {
             let subscription = try row.subscription()
             snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
         }
-        for row in results[3].rows {
-            snapshot.outcomes[try row.string("source_job_id"), default: []].append(try row.outcome())
-        }
         var versions: [String: [ModelVersion]] = [:]
         var actions: [String: Set<JobType>] = [:]
-        for row in results[4].rows {
+        for row in results[3].rows {
             let id = try row.string("id")
             actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
             if let version = try row.optionalString("version") {
@@ -73,22 +69,25 @@ struct BatchStore {
         return snapshot
     }
 
-    /// Returns the ids of the outbox rows written, in the order of `effects.outbox`.
-    private func write(_ effects: BatchEffects) throws -> [Int64] {
+    /// Returns the id of the outbox row written, if the batch has messages.
+    private func write(_ effects: BatchEffects) throws -> Int64? {
         var statements: [PipelineStatement] = []
         let completed = effects.completedJobs
         if !completed.isEmpty {
+            var outcomes: [String: [SubscriptionOutcome]] = [:]
+            for record in effects.outcomes { outcomes[record.sourceJobId, default: []].append(record.outcome) }
             // The status guard makes a late or duplicate writer a no-op; the count check below
             // turns that into a retry instead of a silent divergence.
             statements.append(PipelineStatement("""
                 UPDATE jobs SET status = u.status, output = u.output::jsonb, error = u.error::jsonb,
-                    started_at = u.started_at, completed_at = u.completed_at
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
-                    AS u(job_id, status, output, error, started_at, completed_at)
+                    started_at = u.started_at, completed_at = u.completed_at, subscription_outcomes = u.outcomes::jsonb
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+                    AS u(job_id, status, output, error, started_at, completed_at, outcomes)
                 WHERE jobs.job_id = u.job_id AND jobs.status IN ('pending', 'started')
                 """, [PostgresArray(completed.map { $0.id }), PostgresArray(completed.map { $0.status.rawValue }),
                       PostgresArray(completed.map { $0.output?.description }), PostgresArray(completed.map { $0.error?.description }),
-                      PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt })]))
+                      PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt }),
+                      PostgresArray(completed.map { outcomes[$0.id].map(SubscriptionOutcome.jsonText) })]))
         }
         let created = effects.createdJobs
         if !created.isEmpty {
@@ -107,37 +106,26 @@ struct BatchStore {
                       PostgresArray(created.map { $0.parentJobId }), PostgresArray(created.map { $0.subscriptionId }),
                       PostgresArray(created.map { $0.cascadeDepth })]))
         }
-        let outcomes = effects.outcomes
-        if !outcomes.isEmpty {
-            statements.append(PipelineStatement("""
-                INSERT INTO subscription_outcomes (source_job_id, position, subscription_id, triggered_job_id, error, recorded_at)
-                SELECT * FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[])
-                """, [PostgresArray(outcomes.map { $0.sourceJobId }), PostgresArray(outcomes.map { $0.position }),
-                      PostgresArray(outcomes.map { $0.outcome.subscriptionId }),
-                      PostgresArray(outcomes.map { if case .triggered(_, let id) = $0.outcome { id } else { nil } }),
-                      PostgresArray(outcomes.map { if case .failed(_, let e) = $0.outcome { e } else { nil } }),
-                      PostgresArray(outcomes.map { $0.recordedAt })]))
-        }
         let outboxIndex = statements.count
         if !effects.outbox.isEmpty {
             statements.append(OutboxStore.insertStatement(effects.outbox))
         }
         statements.append(PipelineStatement("COMMIT"))
         let results = try db.pipeline(statements)
-        let ids = effects.outbox.isEmpty ? [] : try results[outboxIndex].rows.map { try $0.int("id") }
         if !completed.isEmpty, results[0].affectedRows != completed.count {
             throw PostgresError(kind: .serializationFailure, sqlState: "40001",
                                 message: "\(completed.count - results[0].affectedRows) job(s) changed under the batch; retrying")
         }
-        guard ids.count == effects.outbox.count else { throw PostgresError.client("outbox insert returned \(ids.count) ids for \(effects.outbox.count) rows") }
-        return ids
+        guard !effects.outbox.isEmpty else { return nil }
+        guard let row = results[outboxIndex].first else { throw PostgresError.client("outbox insert returned no id") }
+        return try row.int("id")
     }
 }
 
 /// A committed batch: what it did, and its outbox rows ready to hand to the relay.
 struct AppliedBatch {
     var effects: BatchEffects
-    var outbox: [OutboxRow]
+    var outbox: [OutboxBatch]
 
     mutating func append(_ other: AppliedBatch) {
         effects.completedJobs += other.effects.completedJobs

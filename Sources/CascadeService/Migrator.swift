@@ -7,8 +7,9 @@ public enum Migrator {
     static let lockKey: Int64 = 0x6361_7363_6164_65
 
     /// Returns the versions applied by this call (empty when the schema was current).
+    /// `upTo` stops at an earlier version (tests of a migration start from the one before).
     @discardableResult
-    public static func migrate(_ db: PostgresConnection) throws -> [Int] {
+    public static func migrate(_ db: PostgresConnection, upTo: Int = .max) throws -> [Int] {
         try db.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL,
@@ -18,7 +19,7 @@ public enum Migrator {
         defer { _ = try? db.query("SELECT pg_advisory_unlock($1)", [lockKey]) }
         let done = Set(try db.query("SELECT version FROM schema_migrations").rows.map { try $0.int("version") })
         var applied: [Int] = []
-        for migration in Schema.migrations where !done.contains(Int64(migration.version)) {
+        for migration in Schema.migrations where !done.contains(Int64(migration.version)) && migration.version <= upTo {
             try db.withTransaction { tx in
                 try tx.execute(script: migration.sql)
                 try tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])

@@ -4,14 +4,16 @@ import Kafka
 import Postgres
 import Synchronization
 
-/// Publishes outbox rows with the idempotent producer and deletes them only after the broker
-/// acknowledged them. A crash anywhere re-sends (never loses) a message; a re-send is
-/// byte-identical, so its `event-id` is the same.
+/// Publishes outbox rows with the idempotent producer and deletes a row only after the broker
+/// acknowledged every message in it. A crash anywhere re-sends (never loses) a message; a
+/// re-send is byte-identical, so its `event-id` is the same.
 ///
-/// Two paths lead here. Rows this process just committed are handed over in memory, so the
-/// common case costs one DELETE and no reading back. A sweep claims rows that are older than
-/// `sweepAgeSeconds` (left by a crash, a failed delivery, or an overflowing hand-off queue)
-/// with `FOR UPDATE SKIP LOCKED`, so several members can sweep one table.
+/// A row holds every message of one committed batch (OutboxFraming). Two paths lead here. Rows
+/// this process just committed are handed over in memory, so the common case costs one DELETE
+/// and no reading back. A sweep claims rows that are older than `sweepAgeSeconds` (left by a
+/// crash, a failed delivery, or an overflowing hand-off queue) with `FOR UPDATE SKIP LOCKED`, so
+/// several members can sweep one table. A row with one refused message is swept whole, so the
+/// others in it are published again: consumers already see re-sends, keyed by `event-id`.
 public final class OutboxRelay: @unchecked Sendable {
     private let settings: ServiceSettings
     private let producer: KafkaProducer
@@ -21,7 +23,7 @@ public final class OutboxRelay: @unchecked Sendable {
     /// Called with every message after its delivery (the demo prints them).
     private let onPublished: (@Sendable (OutboxMessage) -> Void)?
 
-    /// Rows waiting in memory at most; beyond that they wait in the table for a sweep.
+    /// Messages waiting in memory at most; beyond that their rows wait in the table for a sweep.
     static let handOffCapacity = 50_000
     static let sweepAgeSeconds = 5.0
     static let sweepIntervalSeconds = 1.0
@@ -30,16 +32,34 @@ public final class OutboxRelay: @unchecked Sendable {
         var stopping = false
         var published = 0
         var failedDeliveries = 0
-        var handedOff: [OutboxRow] = []
-        /// Sent and not yet reported; a sweep must not claim these.
-        var inFlight = Set<Int64>()
-        /// Reported delivered and not yet deleted.
+        var handedOff: [OutboxBatch] = []
+        var handedOffMessages = 0
+        /// Rows sent and not yet fully reported; a sweep must not claim these.
+        var inFlight: [Int64: InFlightRow] = [:]
+        /// Rows whose every message was delivered, not yet deleted.
         var delivered: [Int64] = []
+
+        /// Settles `count` messages of row `id`; a row is done when all of them are.
+        mutating func settle(_ id: Int64, count: Int, delivered ok: Bool) {
+            guard var row = inFlight[id] else { return }
+            row.unsettled -= count
+            if ok { published += count } else { failedDeliveries += count; row.refused = true }
+            if row.unsettled > 0 { inFlight[id] = row; return }
+            inFlight[id] = nil
+            if !row.refused { delivered.append(id) }
+        }
+    }
+
+    struct InFlightRow {
+        var unsettled: Int
+        var refused = false
     }
 
     /// Delivered rows are deleted in bulk once this many are waiting, or after deleteInterval.
-    static let deleteBatch = 1000
+    static let deleteBatch = 8
     static let deleteIntervalSeconds = 0.05
+    /// Rows one sweep claims at most.
+    static let sweepRowLimit = 16
 
     public init(settings: ServiceSettings, producer: KafkaProducer, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
         self.settings = settings
@@ -62,11 +82,13 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     /// Rows of a committed transaction, to publish now.
-    func handOff(_ rows: [OutboxRow]) {
+    func handOff(_ rows: [OutboxBatch]) {
         guard !rows.isEmpty else { return }
         state.withLock { s in
-            let room = max(0, Self.handOffCapacity - s.handedOff.count)
-            s.handedOff += rows.prefix(room)
+            for row in rows where s.handedOffMessages + row.messages.count <= Self.handOffCapacity {
+                s.handedOff.append(row)
+                s.handedOffMessages += row.messages.count
+            }
         }
         wakeUp.signal()
     }
@@ -89,7 +111,8 @@ public final class OutboxRelay: @unchecked Sendable {
             let (stopping, batch, deliveredCount, inFlightCount) = state.withLock { s in
                 let batch = s.handedOff
                 s.handedOff = []
-                for row in batch { s.inFlight.insert(row.id) }
+                s.handedOffMessages = 0
+                for row in batch { s.inFlight[row.id] = InFlightRow(unsettled: row.messages.count) }
                 return (s.stopping, batch, s.delivered.count, s.inFlight.count)
             }
             do {
@@ -113,7 +136,7 @@ public final class OutboxRelay: @unchecked Sendable {
                 } else if stopping || Date().timeIntervalSince(lastSweep) >= Self.sweepIntervalSeconds {
                     let swept = try sweep(db!)
                     lastSweep = Date()
-                    if swept == settings.relayBatchSize { continue }  // more waiting
+                    if swept == Self.sweepRowLimit { continue }  // more waiting
                     if stopping { return }
                 } else if batch.isEmpty {
                     let wait = deliveredCount > 0 ? Self.deleteIntervalSeconds : Self.sweepIntervalSeconds
@@ -131,41 +154,47 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
-    private func send(_ row: OutboxRow) throws {
-        let message = OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
-                                      headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
+    private func send(_ row: OutboxBatch) throws {
+        var sent = 0
         do {
-            try producer.send(message) { [self] result in
-                let ok: Bool
-                if case .success = result { ok = true } else { ok = false }
-                let wake = state.withLock { s in
-                    s.inFlight.remove(row.id)
-                    if ok {
-                        s.delivered.append(row.id)
-                        s.published += 1
-                    } else {
-                        s.failedDeliveries += 1
+            for message in row.messages {
+                try producer.send(outgoing(message)) { [self] result in
+                    let ok: Bool
+                    if case .success = result { ok = true } else { ok = false }
+                    let wake = state.withLock { s in
+                        s.settle(row.id, count: 1, delivered: ok)
+                        return s.delivered.count >= Self.deleteBatch || s.stopping
                     }
-                    return s.delivered.count >= Self.deleteBatch || s.stopping
+                    if ok { onPublished?(message) } else {
+                        Log.warning("outbox message not delivered; a later sweep retries its row",
+                                    ["row": "\(row.id)", "topic": message.topic, "error": "\(result)"])
+                    }
+                    if wake { wakeUp.signal() }
                 }
-                if ok { onPublished?(row.message) } else {
-                    Log.warning("outbox row not delivered; a later sweep retries it", ["topic": row.message.topic, "error": "\(result)"])
-                }
-                if wake { wakeUp.signal() }
+                sent += 1
             }
         } catch {
-            state.withLock { _ = $0.inFlight.remove(row.id) }
+            // What was not sent counts as refused: the row stays for a sweep.
+            state.withLock { $0.settle(row.id, count: row.messages.count - sent, delivered: false) }
             throw error
         }
+    }
+
+    private func outgoing(_ message: OutboxMessage) -> OutgoingMessage {
+        OutgoingMessage(topic: message.topic, key: message.key, value: message.value,
+                        headers: message.headers.map { KafkaHeader($0.name, $0.value) })
     }
 
     /// One claim–produce–delete cycle over old rows, in one transaction of two round trips.
     private func sweep(_ db: PostgresConnection) throws -> Int {
         do {
-            let inFlight = state.withLock { Array($0.inFlight) + $0.delivered }
-            let rows = try OutboxStore.claimInNewTransaction(db, limit: settings.relayBatchSize, olderThanSeconds: Self.sweepAgeSeconds,
+            let inFlight = state.withLock { Array($0.inFlight.keys) + $0.delivered }
+            let rows = try OutboxStore.claimInNewTransaction(db, limit: Self.sweepRowLimit, olderThanSeconds: Self.sweepAgeSeconds,
                                                              excluding: inFlight)
-            if !rows.isEmpty { Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)"]) }
+            if !rows.isEmpty {
+                Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)",
+                                                                "messages": "\(rows.reduce(0) { $0 + $1.messages.count })"])
+            }
             let delivered = rows.isEmpty ? [] : try produce(rows)
             try OutboxStore.deleteAndCommit(db, ids: delivered)
             return rows.count
@@ -176,29 +205,35 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     /// Sends and waits: the sweep's rows are claimed inside a transaction that must end.
-    /// Returns the ids whose messages the broker acknowledged.
-    private func produce(_ rows: [OutboxRow]) throws -> [Int64] {
-        let results = try producer.sendAndWait(rows.map { row in
-            OutgoingMessage(topic: row.message.topic, key: row.message.key, value: row.message.value,
-                            headers: row.message.headers.map { KafkaHeader($0.name, $0.value) })
-        }, timeout: .seconds(40))
+    /// Returns the ids of the rows whose every message the broker acknowledged.
+    private func produce(_ rows: [OutboxBatch]) throws -> [Int64] {
+        let messages = rows.flatMap(\.messages)
+        let results = try producer.sendAndWait(messages.map(outgoing), timeout: .seconds(40))
         var delivered: [Int64] = []
         var failures: [String] = []
-        for (row, result) in zip(rows, results) {
-            switch result {
-            case .success:
-                delivered.append(row.id)
-                onPublished?(row.message)
-            case .failure(let error):
-                failures.append("\(row.message.topic): \(error)")
+        var published = 0
+        var index = 0
+        for row in rows {
+            var refused = false
+            for message in row.messages {
+                switch results[index] {
+                case .success:
+                    published += 1
+                    onPublished?(message)
+                case .failure(let error):
+                    refused = true
+                    failures.append("\(message.topic): \(error)")
+                }
+                index += 1
             }
+            if !refused { delivered.append(row.id) }
         }
         state.withLock {
-            $0.published += delivered.count
+            $0.published += published
             $0.failedDeliveries += failures.count
         }
         if let first = failures.first {
-            Log.warning("some outbox rows were not delivered; a later sweep retries them",
+            Log.warning("some outbox messages were not delivered; a later sweep retries their rows",
                         ["failed": "\(failures.count)", "first_error": first])
         }
         return delivered

@@ -74,10 +74,7 @@ public struct RegistryStore {
     }
 
     public func outcomes(sourceJobId: String) throws -> [SubscriptionOutcome] {
-        try db.query("""
-            SELECT subscription_id, triggered_job_id, error FROM subscription_outcomes
-            WHERE source_job_id = $1 ORDER BY position
-            """, [sourceJobId]).rows.map { try $0.outcome() }
+        try db.query("SELECT subscription_outcomes FROM jobs WHERE job_id = $1", [sourceJobId]).first?.outcomes() ?? []
     }
 }
 

@@ -35,10 +35,16 @@ extension PostgresRow {
             createdAt: try date("created_at"), updatedAt: try date("updated_at"))
     }
 
-    func outcome() throws -> SubscriptionOutcome {
-        let id = try uuid("subscription_id")
-        if let jobId = try optionalString("triggered_job_id") { return .triggered(subscriptionId: id, jobId: jobId) }
-        return .failed(subscriptionId: id, error: try string("error"))
+    /// A completed job's `subscription_outcomes`, in firing order; nil when it fired nothing.
+    func outcomes() throws -> [SubscriptionOutcome]? {
+        guard let json = try jsonValue("subscription_outcomes") else { return nil }
+        guard case .array(let items) = json else { throw PostgresError.client("column 'subscription_outcomes': not an array") }
+        return try items.map { item in
+            guard let outcome = SubscriptionOutcome(json: item) else {
+                throw PostgresError.client("column 'subscription_outcomes': not an outcome: \(item)")
+            }
+            return outcome
+        }
     }
 }
 

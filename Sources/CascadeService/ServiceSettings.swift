@@ -16,8 +16,6 @@ public struct ServiceSettings: Sendable {
     public var batchLingerMs: Int = 0
     public var depthLimit: Int = SubscriptionFiring.defaultDepthLimit
     public var limits: ReportLimits = .defaults
-    /// Outbox rows published per relay round.
-    public var relayBatchSize: Int = 1000
     /// Extra librdkafka properties for every client (`--kafka-config`).
     public var kafkaOverrides = KafkaConfig()
     /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.

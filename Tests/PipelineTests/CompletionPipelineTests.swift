@@ -101,7 +101,7 @@ final class CompletionPipelineTests: XCTestCase {
         XCTAssertEqual(answers[0]["triggered_events"], answers[1]["triggered_events"])
         XCTAssertEqual(answers[1]["code"], 200)
         XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE parent_job_id = $1", [job.id]), 1)
-        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM subscription_outcomes WHERE source_job_id = $1", [job.id]), 1)
+        XCTAssertEqual(try f.count("SELECT jsonb_array_length(subscription_outcomes) AS n FROM jobs WHERE job_id = $1", [job.id]), 1)
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertEqual(f.requests(forSource: job.id).count, 1)
     }

@@ -1,0 +1,76 @@
+import CascadeDomain
+import Foundation
+import XCTest
+
+final class OutboxFramingTests: XCTestCase {
+    private let messages = [
+        OutboxMessage(topic: "cascade.results", key: Array("job-1".utf8), value: Array(#"{"code":200}"#.utf8),
+                      headers: [OutboxHeader("request-id", "req-1")]),
+        OutboxMessage(topic: "cascade.requests", key: nil, value: [], headers: []),
+        OutboxMessage(topic: "dlq-ü", key: [], value: [0x00, 0xFF, 0x7F],
+                      headers: [OutboxHeader("raw", [0xFF, 0x00]), OutboxHeader("none", nil), OutboxHeader("empty", [])]),
+    ]
+
+    func testRoundTripKeepsEveryFieldAndTheOrder() throws {
+        XCTAssertEqual(try OutboxFraming.decode(OutboxFraming.encode(messages)), messages)
+    }
+
+    func testNoMessagesIsTheFormatByteAlone() throws {
+        XCTAssertEqual(OutboxFraming.encode([]), [OutboxFraming.formatVersion])
+        XCTAssertEqual(try OutboxFraming.decode([OutboxFraming.formatVersion]), [])
+    }
+
+    /// The layout is a contract with migration 3, which writes it in SQL: pin it byte for byte.
+    func testLayoutIsBigEndianLengthsWithMinusOneForNone() {
+        let one = OutboxMessage(topic: "t", key: nil, value: [0x41], headers: [OutboxHeader("h", nil)])
+        XCTAssertEqual(OutboxFraming.encode([one]), [
+            0x01,
+            0, 0, 0, 1, 0x74,
+            0xFF, 0xFF, 0xFF, 0xFF,
+            0, 0, 0, 1, 0x41,
+            0, 0, 0, 1,
+            0, 0, 0, 1, 0x68, 0xFF, 0xFF, 0xFF, 0xFF,
+        ])
+    }
+
+    func testEveryTruncationIsAnErrorNotACrash() {
+        let bytes = OutboxFraming.encode(messages)
+        for length in 0..<bytes.count {
+            let prefix = Array(bytes[..<length])
+            // A cut exactly between two messages is a shorter valid row; anywhere else is an error.
+            if let decoded = try? OutboxFraming.decode(prefix) {
+                XCTAssertTrue(messages.starts(with: decoded) && decoded.count < messages.count, "cut at \(length)")
+            }
+        }
+        XCTAssertThrowsError(try OutboxFraming.decode([]))
+        XCTAssertThrowsError(try OutboxFraming.decode(Array(bytes.dropLast())))
+    }
+
+    func testUnknownFormatAndBadTextAreErrors() {
+        var bytes = OutboxFraming.encode(messages)
+        bytes[0] = 2
+        XCTAssertThrowsError(try OutboxFraming.decode(bytes)) { XCTAssertTrue("\($0)".contains("unknown outbox format 2")) }
+        let badTopic: [UInt8] = [0x01, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]
+        XCTAssertThrowsError(try OutboxFraming.decode(badTopic)) { XCTAssertTrue("\($0)".contains("not UTF-8")) }
+        let hugeLength: [UInt8] = [0x01, 0x7F, 0xFF, 0xFF, 0xFF, 0x74]
+        XCTAssertThrowsError(try OutboxFraming.decode(hugeLength)) { XCTAssertTrue("\($0)".contains("truncated")) }
+    }
+
+    func testOutcomesRoundTripThroughTheirStoredJSON() throws {
+        let outcomes: [SubscriptionOutcome] = [
+            .triggered(subscriptionId: UUID(), jobId: "child-1"),
+            .failed(subscriptionId: UUID(), error: "target model \"t\" has no active version"),
+        ]
+        guard case .array(let items) = try JSONParser.parse(SubscriptionOutcome.jsonText(outcomes)) else { return XCTFail("not an array") }
+        XCTAssertEqual(items.compactMap(SubscriptionOutcome.init(json:)), outcomes)
+        XCTAssertEqual(SubscriptionOutcome.jsonText([]), "[]")
+    }
+
+    func testAnythingButAnOutcomeIsRefused() throws {
+        let id = UUID().uuidString
+        for text in [#"{"job_id":"j"}"#, #"{"subscription_id":"nope","job_id":"j"}"#, #"{"subscription_id":"\#(id)"}"#,
+                     #"{"subscription_id":"\#(id)","job_id":"j","error":"e"}"#, #"{"subscription_id":"\#(id)","job_id":7}"#, "[]"] {
+            XCTAssertNil(SubscriptionOutcome(json: try JSONParser.parse(text)), text)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CascadeDomain
+import CascadeService
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+import XCTest
+
+/// Migration 3 reshapes the outcomes and the outbox. An upgrade must carry over what the old
+/// shape held: outcome rows, and messages committed but not yet published.
+final class MigrationTests: XCTestCase {
+    private var f: PipelineFixture!
+    private var admin: PostgresConnection!
+    private var databaseName = ""
+    private var db: PostgresConnection!
+    private var databaseURL = ""
+
+    override func setUpWithError() throws {
+        f = try PipelineFixture()
+        admin = try PostgresConnection(url: f.databaseURL)
+        databaseName = "migration_\(f.id)"
+        try admin.query("CREATE DATABASE \(databaseName)")
+        databaseURL = try XCTUnwrap(f.databaseURL.range(of: "/", options: .backwards).map { f.databaseURL[..<$0.lowerBound] + "/\(databaseName)" })
+        db = try PostgresConnection(url: databaseURL)
+        XCTAssertEqual(try Migrator.migrate(db, upTo: 2), [1, 2])
+    }
+
+    override func tearDownWithError() throws {
+        db = nil
+        _ = try? admin?.query("DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+        admin = nil
+        f?.close()
+    }
+
+    func testOutcomeRowsMoveOntoTheirJobsInFiringOrder() throws {
+        let first = UUID(), second = UUID()
+        try db.execute(script: """
+            INSERT INTO jobs (job_id, model_id, model_version, job_type, status) VALUES
+                ('parent', 'm', 'v1', 'inference', 'success'), ('lonely', 'm', 'v1', 'inference', 'failure');
+            INSERT INTO subscription_outcomes (source_job_id, position, subscription_id, triggered_job_id, error, recorded_at) VALUES
+                ('parent', 1, '\(second.uuidString)', NULL, 'target model t has no active version', now()),
+                ('parent', 0, '\(first.uuidString)', 'child', NULL, now());
+            """)
+        XCTAssertEqual(try Migrator.migrate(db), [3])
+
+        let registry = RegistryStore(db: db)
+        XCTAssertEqual(try registry.outcomes(sourceJobId: "parent"), [
+            .triggered(subscriptionId: first, jobId: "child"),
+            .failed(subscriptionId: second, error: "target model t has no active version"),
+        ])
+        XCTAssertEqual(try registry.outcomes(sourceJobId: "lonely"), [])
+        XCTAssertEqual(try db.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'subscription_outcomes'").first!.int("n"), 0)
+    }
+
+    /// Old rows become one-message rows that the relay's sweep publishes byte for byte,
+    /// headers included (text, bytes that are not UTF-8, and none).
+    func testUnpublishedRowsArePublishedAfterTheUpgrade() throws {
+        let binary: [UInt8] = [0xFF, 0x00, 0xC3]
+        try db.query("""
+            INSERT INTO outbox (topic, key, value, headers, created_at) VALUES
+                ($1, 'job-1'::bytea, '{"code":200}'::bytea, '[{"name":"request-id","value":"req-ü"}]', now() - interval '1 minute'),
+                ($2, NULL, $3::bytea, $4::jsonb, now() - interval '1 minute')
+            """, [f.topics.results, f.topics.requests, PostgresBytes(binary),
+                  PostgresJSON(#"[{"name":"raw","base64":"\#(Data(binary).base64EncodedString())"},{"name":"empty"}]"#)])
+        XCTAssertEqual(try Migrator.migrate(db), [3])
+        XCTAssertEqual(try db.query("SELECT sum(message_count) AS n FROM outbox").first!.int("n"), 2)
+
+        var settings = ServiceSettings(brokers: f.brokers, databaseURL: databaseURL)
+        settings.topics = f.topics
+        let producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: f.brokers))
+        let relay = OutboxRelay(settings: settings, producer: producer)
+        relay.start()
+        defer {
+            relay.stop()
+            try? producer.close()
+        }
+        XCTAssertTrue(eventually(timeout: 30) { f.reader.messages(f.topics.requests).count == 1 && f.reader.messages(f.topics.results).count == 1 })
+        let result = try XCTUnwrap(f.reader.messages(f.topics.results).first?.message)
+        XCTAssertEqual(result.key, Array("job-1".utf8))
+        XCTAssertEqual(result.value, Array(#"{"code":200}"#.utf8))
+        XCTAssertEqual(result.headers.map(\.name), ["request-id"])
+        XCTAssertEqual(result.header("request-id")?.stringValue, "req-ü")
+        let request = try XCTUnwrap(f.reader.messages(f.topics.requests).first?.message)
+        XCTAssertNil(request.key)
+        XCTAssertEqual(request.value, binary)
+        XCTAssertEqual(request.headers.map(\.name), ["raw", "empty"])
+        XCTAssertEqual(request.header("raw")?.value, binary)
+        XCTAssertNil(request.header("empty")?.value)
+        XCTAssertTrue(eventually(timeout: 10) { (try? self.db.query("SELECT count(*) AS n FROM outbox").first!.int("n")) == 0 },
+                      "published rows are deleted")
+    }
+}
