@@ -85,7 +85,7 @@ enum DemoCommand {
                                              action: .inference, inputSource: .triggerOutput, input: nil, label: "A→missing")
         }
         return try (0..<2).map { _ in
-            try store.createJob(id: UUID().uuidString.lowercased(), modelId: "demo-A", version: "v1", type: .inference,
+            try store.createJob(id: UUID().lowercasedText, modelId: "demo-A", version: "v1", type: .inference,
                                 status: .started, input: ["prompt": "hello"]).id
         }
     }

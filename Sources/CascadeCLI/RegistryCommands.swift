@@ -89,7 +89,7 @@ enum RegistryCommands {
             throw UsageError("STATUS must be active, paused or stale, got '\(args.positionals[1])'")
         }
         guard let updated = try RegistryStore(db: try CommonOptions.connect(args)).setSubscriptionStatus(id: id, status: status) else {
-            FileHandle.standardError.write(Data("no subscription \(id.uuidString.lowercased())\n".utf8))
+            FileHandle.standardError.write(Data("no subscription \(id.lowercasedText)\n".utf8))
             return 1
         }
         CommonOptions.print(updated.json)
@@ -107,7 +107,7 @@ enum RegistryCommands {
         let status = try args.choice("status", as: JobStatus.self)!
         guard !status.isTerminal else { throw UsageError("--status must be pending or started; completion comes from reports") }
         let job = try RegistryStore(db: try CommonOptions.connect(args)).createJob(
-            id: args.value("id") ?? UUID().uuidString.lowercased(), modelId: try args.required("model"),
+            id: args.value("id") ?? UUID().lowercasedText, modelId: try args.required("model"),
             version: try args.required("version"), type: try args.choice("type", as: JobType.self)!, status: status,
             input: try CommonOptions.json(args.value("input"), option: "input"))
         CommonOptions.print(job.json(outcomes: []))

@@ -129,7 +129,7 @@ public struct CompletionPlanner: Sendable {
             let firings = SubscriptionFiring.fire(
                 source: completed, report: report, subscriptions: state.subscriptions[completed.modelId] ?? [],
                 models: state.models, depthLimit: depthLimit, now: now,
-                newJobId: { newId().uuidString.lowercased() })
+                newJobId: { newId().lowercasedText })
             let outcomes = firings.map { $0.outcome }
             state.outcomes[completed.id] = outcomes
             for (position, firing) in firings.enumerated() {

@@ -46,15 +46,8 @@ public struct JSONWriter {
     /// A UUID as a lowercase string, without going through `uuidString`'s formatter.
     public mutating func uuid(_ id: UUID) {
         separate()
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         bytes.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: id.uuid) { raw in
-            for (i, byte) in raw.enumerated() {
-                if i == 4 || i == 6 || i == 8 || i == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 0x0f)])
-            }
-        }
+        id.appendLowercasedText(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -81,3 +74,26 @@ public struct JSONWriter {
         needsComma[needsComma.count - 1] = true
     }
 }
+
+extension UUID {
+    /// The canonical lowercase form. `uuidString` formats through vfprintf and `lowercased()`
+    /// copies it again; both showed in a drain's profile at two ids per report.
+    public var lowercasedText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        appendLowercasedText(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func appendLowercasedText(to out: inout [UInt8]) {
+        withUnsafeBytes(of: uuid) { raw in
+            for (i, byte) in raw.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+                out.append(lowercaseHexDigits[Int(byte >> 4)])
+                out.append(lowercaseHexDigits[Int(byte & 0x0f)])
+            }
+        }
+    }
+}
+
+private let lowercaseHexDigits: [UInt8] = Array("0123456789abcdef".utf8)

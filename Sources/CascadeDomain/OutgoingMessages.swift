@@ -100,8 +100,8 @@ extension SubscriptionOutcome {
     /// `{"subscription_id", "job_id"}` or `{"subscription_id", "error"}`, as the HTTP answer has it.
     public var json: JSONValue {
         switch self {
-        case let .triggered(id, jobId): ["subscription_id": .string(id.uuidString.lowercased()), "job_id": .string(jobId)]
-        case let .failed(id, error): ["subscription_id": .string(id.uuidString.lowercased()), "error": .string(error)]
+        case let .triggered(id, jobId): ["subscription_id": .string(id.lowercasedText), "job_id": .string(jobId)]
+        case let .failed(id, error): ["subscription_id": .string(id.lowercasedText), "error": .string(error)]
         }
     }
 
@@ -161,7 +161,7 @@ public enum DownstreamRequest {
         w.member("created_at", Timestamp.iso8601(job.createdAt))
         w.endObject()
         return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: w.bytes,
-                             headers: [OutboxHeader("event-id", eventId.uuidString.lowercased())])
+                             headers: [OutboxHeader("event-id", eventId.lowercasedText)])
     }
 }
 

@@ -11,6 +11,7 @@ final class BatchProcessor {
     private let db: PostgresConnection
     private let planner: CompletionPlanner
     private let limits: ReportLimits
+    private let uuids = RandomUUIDs()
 
     init(db: PostgresConnection, planner: CompletionPlanner, limits: ReportLimits) {
         self.db = db
@@ -42,7 +43,7 @@ final class BatchProcessor {
     private func apply(_ inputs: [PlannedInput]) throws -> AppliedBatch {
         let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
         return try BatchStore(db: db).apply(reports) { snapshot in
-            planner.plan(inputs, snapshot: snapshot, now: Date())
+            planner.plan(inputs, snapshot: snapshot, now: Date(), newId: uuids.make)
         }
     }
 

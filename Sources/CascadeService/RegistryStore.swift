@@ -88,7 +88,7 @@ extension Job {
             ("input", input ?? .null), ("output", output ?? .null), ("error", error ?? .null),
             ("created_at", time(createdAt)), ("started_at", time(startedAt)), ("completed_at", time(completedAt)),
             ("parent_job_id", parentJobId.map(JSONValue.string) ?? .null),
-            ("subscription_id", subscriptionId.map { .string($0.uuidString.lowercased()) } ?? .null),
+            ("subscription_id", subscriptionId.map { .string($0.lowercasedText) } ?? .null),
             ("cascade_depth", .int(cascadeDepth)),
             ("triggered_events", .array(outcomes.map(\.json))),
         ])
@@ -98,7 +98,7 @@ extension Job {
 extension EventSubscription {
     public var json: JSONValue {
         .object([
-            ("id", .string(id.uuidString.lowercased())), ("source_model_id", .string(sourceModelId)),
+            ("id", .string(id.lowercasedText)), ("source_model_id", .string(sourceModelId)),
             ("trigger_event", .string(triggerEvent.rawValue)), ("target_model_id", .string(targetModelId)),
             ("target_action", .string(targetAction.rawValue)), ("input_source", .string(inputSource.rawValue)),
             ("input", input ?? .null), ("label", label.map(JSONValue.string) ?? .null), ("status", .string(status.rawValue)),

@@ -14,7 +14,20 @@ extension Int64: PostgresBindable { public var postgresText: String? { String(se
 extension Int32: PostgresBindable { public var postgresText: String? { String(self) } }
 extension Double: PostgresBindable { public var postgresText: String? { String(self) } }
 extension Bool: PostgresBindable { public var postgresText: String? { self ? "t" : "f" } }
-extension UUID: PostgresBindable { public var postgresText: String? { uuidString.lowercased() } }
+extension UUID: PostgresBindable {
+    /// Written straight from the bytes: `uuidString` formats through vfprintf.
+    public var postgresText: String? {
+        let bytes = withUnsafeBytes(of: uuid) { Array($0) }
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (start, end) in [(0, 4), (4, 6), (6, 8), (8, 10), (10, 16)] {
+            if start > 0 { out.append(UInt8(ascii: "-")) }
+            PostgresBytes.appendHex(bytes[start..<end], to: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
 extension Date: PostgresBindable { public var postgresText: String? { PostgresTimestamp.format(self) } }
 
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
@@ -153,7 +166,7 @@ public struct PostgresBytes: PostgresBindable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func appendHex<Bytes: Collection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count * 2)
         for byte in bytes {
             out.append(hexDigits[Int(byte >> 4)])
