@@ -35,10 +35,8 @@ final class BatchWorkers: @unchecked Sendable {
 
     func start() {
         for index in 0..<count {
-            let thread = Thread { [self] in work(index) }
-            thread.name = "cascade-worker-\(index)"
             condition.withLock { running += 1 }
-            thread.start()
+            startServiceThread("cascade-work-\(index)") { [self] in work(index) }
         }
     }
 

@@ -27,7 +27,7 @@ public final class CompletionConsumer: @unchecked Sendable {
     public var counters: Counters { tallies.withLock { $0 } }
 
     public func start() {
-        let thread = Thread { [self] in
+        startServiceThread("cascade-consume") { [self] in
             do {
                 try run()
             } catch {
@@ -38,8 +38,6 @@ public final class CompletionConsumer: @unchecked Sendable {
             }
             finished.signal()
         }
-        thread.name = "cascade-consumer"
-        thread.start()
     }
 
     /// Asks the loop to finish its batch, commit, and leave the group; waits for it.
@@ -89,7 +87,7 @@ public final class CompletionConsumer: @unchecked Sendable {
         var lastStatus = Date()
         var lastCommit = Date.distantPast
         var lastHeartbeat = Date.distantPast
-        let heldLimit = settings.batchSize * (settings.workers + 2)
+        let heldLimit = settings.batchSize * (settings.workers + 2) * 4
         while !isStopping {
             // Messages for a busy worker wait in `held`, in order, while the other workers'
             // partitions keep flowing: librdkafka hands out one partition's fetched run at a time,

@@ -73,12 +73,10 @@ public final class OutboxRelay: @unchecked Sendable {
 
     /// Starts the relay thread. It opens its own database connection there.
     public func start() {
-        let thread = Thread { [self] in
+        startServiceThread("cascade-relay") { [self] in
             run()
             finished.signal()
         }
-        thread.name = "cascade-outbox-relay"
-        thread.start()
     }
 
     /// Rows of a committed transaction, to publish now.
