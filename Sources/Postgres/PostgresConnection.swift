@@ -33,8 +33,8 @@ public final class PostgresConnection {
         guard let name = try preparedName(sql, parameterCount: parameters.count) else {
             return try consume(PQexecParams(conn, sql, 0, nil, nil, nil, nil, 0), sql: sql)
         }
-        let result = withParameters(parameters) { _, values, count in
-            PQexecPrepared(conn, name, count, values, nil, nil, 0)
+        let result = withParameters(parameters) { values, lengths, formats, count in
+            PQexecPrepared(conn, name, count, values, lengths, formats, 0)
         }
         return try consume(result, sql: sql)
     }
@@ -76,9 +76,9 @@ public final class PostgresConnection {
         // they come, or both sides block on full socket buffers.
         PQsetnonblocking(conn, 1)
         for (statement, name) in zip(statements, names) {
-            let sent = withParameters(statement.parameters) { types, values, count in
-                if let name { return PQsendQueryPrepared(conn, name, count, values, nil, nil, 0) }
-                return PQsendQueryParams(conn, statement.sql, count, types, values, nil, nil, 0)
+            let sent = withParameters(statement.parameters) { values, lengths, formats, count in
+                if let name { return PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0) }
+                return PQsendQueryParams(conn, statement.sql, count, nil, values, lengths, formats, 0)
             }
             guard sent == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline send") }
         }
@@ -202,17 +202,34 @@ public final class PostgresConnection {
     }
 
     /// Lends libpq C strings for the parameters for the duration of `body`.
+    /// Lends libpq the parameters as C arrays: values, lengths and formats (text, or binary
+    /// for values that have a binary form, which then travel without any encoding).
     private func withParameters<R>(
         _ parameters: [any PostgresBindable],
-        _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> R
     ) -> R {
-        if parameters.isEmpty { return body(nil, nil, 0) }
-        let texts = parameters.map { $0.postgresText }
-        var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0)! } }
-        defer { cStrings.forEach { free($0) } }
-        return cStrings.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) {
-                body(nil, $0, Int32(parameters.count))
+        if parameters.isEmpty { return body(nil, nil, nil, 0) }
+        var buffers: [UnsafeMutablePointer<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        buffers.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            if let binary = parameter.postgresBinary {
+                let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(binary.count, 1))
+                binary.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                buffers.append(buffer)
+                lengths.append(Int32(binary.count))
+                formats.append(1)
+            } else {
+                buffers.append(parameter.postgresText.map { strdup($0)! })
+                lengths.append(0)
+                formats.append(0)
+            }
+        }
+        defer { buffers.forEach { $0.map { free($0) } } }
+        return buffers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
+                body(values, lengths, formats, Int32(parameters.count))
             }
         }
     }

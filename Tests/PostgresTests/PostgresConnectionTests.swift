@@ -64,6 +64,19 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertEqual(try rows.map { try $0.optionalBytes("v") }, values)
     }
 
+    /// bytea travels in the binary format: every byte value, empty, NULL, and a large value
+    /// in a pipeline beside text parameters (whose formats must not be mixed up with it).
+    func testByteaBindsInBinaryWithTextBesideIt() throws {
+        let large = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let values: [PostgresBytes?] = [PostgresBytes(Array(0...255)), PostgresBytes([]), nil, PostgresBytes(large)]
+        let results = try db.pipeline(values.map { PipelineStatement("SELECT $1::bytea AS v, $2::text AS t, length($1::bytea) AS n", [$0, "beside"]) })
+        for (value, result) in zip(values, results) {
+            XCTAssertEqual(try result.first!.optionalBytes("v"), value?.bytes)
+            XCTAssertEqual(try result.first!.string("t"), "beside")
+        }
+        XCTAssertEqual(try db.query("SELECT length($1::bytea) AS n", [PostgresBytes(large)]).first!.int("n"), 300_000)
+    }
+
     func testRollbackOnThrowLeavesNothingBehind() throws {
         struct Boom: Error {}
         XCTAssertThrowsError(try db.withTransaction { tx in
