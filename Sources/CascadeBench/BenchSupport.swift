@@ -4,13 +4,15 @@ import Kafka
 import Synchronization
 
 /// Counts what arrives on the output topics, and for downstream requests whose input carries
-/// `sent_us`, how long after that they arrived.
+/// `sent_us`, how long after that they arrived, and how long after it they were produced (the
+/// message's create time): the part before the last broker hop.
 final class OutputCounter: @unchecked Sendable {
     struct State {
         var counts: [String: Int] = [:]
         var firstArrival: Date?
         var lastArrival: Date?
         var latenciesMs: [Double] = []
+        var producedAfterMs: [Double] = []
     }
     private let state = Mutex(State())
     private let stopFlag = Mutex(false)
@@ -30,6 +32,7 @@ final class OutputCounter: @unchecked Sendable {
                 let now = Date()
                 let nowUs = now.timeIntervalSince1970 * 1e6
                 var latencies: [Double] = []
+                var produced: [Double] = []
                 for m in batch {
                     // A cheap check before parsing: only latency-run requests carry sent_us.
                     // Downstream requests carry it in `input`; reports passed straight through, in `output`.
@@ -38,12 +41,14 @@ final class OutputCounter: @unchecked Sendable {
                           case .number(let sent)? = json["input"]?["sent_us"] ?? json["output"]?["sent_us"],
                           let sentUs = Double(sent) else { continue }
                     latencies.append((nowUs - sentUs) / 1000)
+                    if let createdMs = m.timestampMs { produced.append(Double(createdMs) - sentUs / 1000) }
                 }
                 state.withLock { s in
                     for m in batch { s.counts[m.topic, default: 0] += 1 }
                     if s.firstArrival == nil { s.firstArrival = now }
                     s.lastArrival = now
                     s.latenciesMs += latencies
+                    s.producedAfterMs += produced
                 }
             }
             try? consumer.close()

@@ -41,14 +41,14 @@ struct Scenario {
             : #"{"model_id":"\#(sourceModel)","model_version":"v1","job_id":"\#(jobId(i))","status":"failure","error":{"code":"OOM"}}"#
     }
 
-    func createTopics(_ admin: KafkaAdmin, partitions: Int) throws {
-        try admin.createTopics([(topics.reports, partitions), (topics.results, partitions), (topics.requests, partitions),
-                                (topics.deadLetters, 1)])
+    func createTopics(on broker: BenchBroker, partitions: Int) throws {
+        try broker.createTopics([(topics.reports, partitions), (topics.results, partitions), (topics.requests, partitions),
+                                 (topics.deadLetters, 1)])
     }
 
     /// Starts `cascade consume` on this scenario's topics.
-    func startConsumer(_ options: BenchOptions, batchSize: Int) throws -> ChildProcess {
-        var args = ["consume", "--brokers", options.brokers, "--group", "bench-\(runId)-\(name)",
+    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int) throws -> ChildProcess {
+        var args = ["consume", "--brokers", brokers, "--group", "bench-\(runId)-\(name)",
                     "--reports-topic", topics.reports, "--results-topic", topics.results, "--requests-topic", topics.requests,
                     "--dlq-topic", topics.deadLetters, "--topic-partitions", "0", "--batch-size", "\(batchSize)", "--workers", "\(options.workers)",
                     "--status-interval", "1",
@@ -74,5 +74,25 @@ struct Scenario {
         let left = try db.query("SELECT count(*) AS n FROM outbox WHERE position(convert_to($1, 'UTF8') IN messages) > 0", ["bench-\(runId)-\(name)."]).first!.int("n")
         if left != 0 { problems.append("\(left) outbox rows left") }
         return problems
+    }
+}
+
+/// A broker the benchmark runs a phase on: the one given (Tansu under `make bench`), or
+/// librdkafka's mock cluster inside this process, whose own latency is near zero.
+struct BenchBroker {
+    /// Prefixes the figures measured on it ("" for the main broker).
+    let figurePrefix: String
+    let bootstrapServers: String
+    let createTopics: ([(String, Int)]) throws -> Void
+
+    static func main(_ brokers: String) throws -> BenchBroker {
+        let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": brokers, "log_level": "3"]))
+        return BenchBroker(figurePrefix: "", bootstrapServers: brokers) { try admin.createTopics($0) }
+    }
+
+    static func mock(_ cluster: MockKafkaCluster) -> BenchBroker {
+        BenchBroker(figurePrefix: "mock_", bootstrapServers: cluster.bootstrapServers) { topics in
+            for (name, partitions) in topics { try cluster.createTopic(name, partitions: partitions) }
+        }
     }
 }

@@ -11,7 +11,7 @@ let options = BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
 let runId = String(UUID().uuidString.prefix(6)).lowercased()
 let db = try PostgresConnection(url: options.databaseURL)
 try Migrator.migrate(db)
-let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3"]))
+let mainBroker = try BenchBroker.main(options.brokers)
 
 let pgSettings = try db.query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first!
 let context: [(String, JSONValue)] = [
@@ -44,8 +44,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     say(String(format: "  %@: %.1f %@", name, value, unit))
 }
 
-@MainActor func clientConfig(_ settings: [String: String]) throws -> KafkaConfig {
-    var config = KafkaConfig(["bootstrap.servers": options.brokers, "log_level": "3"]).merging(KafkaConfig(settings))
+@MainActor func clientConfig(_ settings: [String: String], brokers: String = options.brokers) throws -> KafkaConfig {
+    var config = KafkaConfig(["bootstrap.servers": brokers, "log_level": "3"]).merging(KafkaConfig(settings))
     for property in options.consumerConfig where !property.hasPrefix("fetch.") { try config.apply(override: property) }
     return config
 }
@@ -87,7 +87,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 /// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
 @MainActor func runDrain(_ name: String, count: Int, batchSize: Int) throws -> (rate: Double, rssKB: [Int]) {
     let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
-    try scenario.createTopics(admin, partitions: options.partitions)
+    try scenario.createTopics(on: mainBroker, partitions: options.partitions)
     say("\(name): seeding \(count) jobs and producing \(count) reports")
     try scenario.seedJobs(db, count: count)
     let producer = try KafkaProducer(config: clientConfig(["linger.ms": "20"]))
@@ -106,7 +106,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
                                     group: "bench-\(runId)-\(name)-counter", overrides: options.consumerConfig)
     say("\(name): draining with batch size \(batchSize)")
-    let consumer = try scenario.startConsumer(options, batchSize: batchSize)
+    let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize)
     let memory = MemorySampler(pid: consumer.pid)
     let deadline = Date().addingTimeInterval(Double(count) / 50 + 180)
     while counter.count(scenario.topics.results) < count || counter.count(scenario.topics.requests) < successes {
@@ -129,9 +129,11 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 // MARK: latency
 
 /// Produces `latencyRate` reports a second for `latencySeconds` to `topic`, each carrying its
-/// send time, and returns the arrival delays the counter saw, sorted.
-@MainActor func steadyLoad(_ scenario: Scenario, topic: String, counter: OutputCounter, expect: Int, countedTopic: String) throws -> [Double] {
-    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "5"]))  // librdkafka's default, as a fleet would have it
+/// send time, and returns the arrival delays the counter saw and the delays until the output
+/// was produced, each sorted.
+@MainActor func steadyLoad(_ scenario: Scenario, on broker: BenchBroker, topic: String, counter: OutputCounter, expect: Int,
+                           countedTopic: String) throws -> (arrived: [Double], produced: [Double]) {
+    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "5"], brokers: broker.bootstrapServers))  // librdkafka's default, as a fleet would have it
     let start = Date()
     for i in 0..<expect {
         let due = start.addingTimeInterval(Double(i) / Double(options.latencyRate))
@@ -144,65 +146,81 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     try producer.close()
     let deadline = Date().addingTimeInterval(60)
     while counter.count(countedTopic) < expect && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-    return counter.snapshot.latenciesMs.sorted()
+    let state = counter.snapshot
+    return (state.latenciesMs.sorted(), state.producedAfterMs.sorted())
 }
 
 /// The same load twice: through a bare passthrough (the broker floor), then through Cascade.
-@MainActor func runLatency() throws {
+@MainActor func runLatency(on broker: BenchBroker) throws {
     let count = options.latencyRate * options.latencySeconds
-    let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds))]
+    let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds)),
+                                        ("broker", .string(broker.figurePrefix.isEmpty ? "main" : "librdkafka mock cluster"))]
+    let servers = broker.bootstrapServers
+    let label = broker.figurePrefix.isEmpty ? "latency" : "latency (mock cluster)"
+    func figure(_ name: String, _ value: Double) { record(broker.figurePrefix + name, value, "ms", extra) }
 
-    let floor = Scenario("floor", runId: runId, sourceModel: sourceModel)
-    try floor.createTopics(admin, partitions: options.partitions)
-    let floorCounter = try OutputCounter(brokers: options.brokers, topics: [floor.topics.results], group: "bench-\(runId)-floor-counter",
+    let floor = Scenario("\(broker.figurePrefix)floor", runId: runId, sourceModel: sourceModel)
+    try floor.createTopics(on: broker, partitions: options.partitions)
+    let floorCounter = try OutputCounter(brokers: servers, topics: [floor.topics.results], group: "bench-\(runId)-\(floor.name)-counter",
                                          overrides: options.consumerConfig)
-    var consumerConfig = KafkaConfig(["bootstrap.servers": options.brokers, "group.id": "bench-\(runId)-floor",
+    var consumerConfig = KafkaConfig(["bootstrap.servers": servers, "group.id": "bench-\(runId)-\(floor.name)",
                                       "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3"])
     for property in options.consumerConfig { try consumerConfig.apply(override: property) }
-    let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": "2"]),
+    let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": "2"], brokers: servers),
                                       from: floor.topics.reports, to: floor.topics.results)
     Thread.sleep(forTimeInterval: 5)  // group join
-    say("latency floor: \(options.latencyRate) reports/s for \(options.latencySeconds) s through a bare passthrough")
-    let floorLatencies = try steadyLoad(floor, topic: floor.topics.reports, counter: floorCounter, expect: count,
-                                        countedTopic: floor.topics.results)
+    say("\(label) floor: \(options.latencyRate) reports/s for \(options.latencySeconds) s through a bare passthrough")
+    let (floorLatencies, floorProduced) = try steadyLoad(floor, on: broker, topic: floor.topics.reports, counter: floorCounter,
+                                                         expect: count, countedTopic: floor.topics.results)
     passthrough.stop()
     floorCounter.stop()
-    if floorLatencies.count != count { fail("latency floor: \(floorLatencies.count) of \(count) messages arrived") }
-    record("broker_floor_p50_ms", percentile(floorLatencies, 50), "ms", extra)
-    record("broker_floor_p99_ms", percentile(floorLatencies, 99), "ms", extra)
+    if floorLatencies.count != count { fail("\(label) floor: \(floorLatencies.count) of \(count) messages arrived") }
+    figure("broker_floor_p50_ms", percentile(floorLatencies, 50))
+    figure("broker_floor_p99_ms", percentile(floorLatencies, 99))
 
-    let scenario = Scenario("lat", runId: runId, sourceModel: sourceModel)
-    try scenario.createTopics(admin, partitions: options.partitions)
+    let scenario = Scenario("\(broker.figurePrefix)lat", runId: runId, sourceModel: sourceModel)
+    try scenario.createTopics(on: broker, partitions: options.partitions)
     try scenario.seedJobs(db, count: count)
-    let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.requests], group: "bench-\(runId)-lat-counter",
+    let counter = try OutputCounter(brokers: servers, topics: [scenario.topics.requests], group: "bench-\(runId)-\(scenario.name)-counter",
                                     overrides: options.consumerConfig)
-    let consumer = try scenario.startConsumer(options, batchSize: options.batchSize)
+    let consumer = try scenario.startConsumer(options, brokers: servers, batchSize: options.batchSize)
     // Wait until the consumer owns its partitions, so the figures measure steady state, not the join.
     let joinDeadline = Date().addingTimeInterval(60)
     while !consumer.log.contains("partitions assigned") {
-        if Date() > joinDeadline { fail("latency: the consumer never joined; log: \(consumer.logPath)") }
+        if Date() > joinDeadline { fail("\(label): the consumer never joined; log: \(consumer.logPath)") }
         Thread.sleep(forTimeInterval: 0.1)
     }
     Thread.sleep(forTimeInterval: 2)
-    say("latency: \(options.latencyRate) reports/s for \(options.latencySeconds) s through Cascade")
-    let latencies = try steadyLoad(scenario, topic: scenario.topics.reports, counter: counter, expect: count,
-                                   countedTopic: scenario.topics.requests)
+    say("\(label): \(options.latencyRate) reports/s for \(options.latencySeconds) s through Cascade")
+    let (latencies, produced) = try steadyLoad(scenario, on: broker, topic: scenario.topics.reports, counter: counter, expect: count,
+                                               countedTopic: scenario.topics.requests)
     consumer.signal(SIGTERM)
     consumer.wait()
     counter.stop()
-    if latencies.count != count { fail("latency: \(latencies.count) of \(count) downstream requests arrived") }
-    record("latency_p50_ms", percentile(latencies, 50), "ms", extra)
-    record("latency_p99_ms", percentile(latencies, 99), "ms", extra)
-    record("latency_max_ms", latencies.last ?? .nan, "ms", extra)
-    record("cascade_added_p50_ms", percentile(latencies, 50) - percentile(floorLatencies, 50), "ms", extra)
-    record("cascade_added_p99_ms", percentile(latencies, 99) - percentile(floorLatencies, 99), "ms", extra)
+    if latencies.count != count { fail("\(label): \(latencies.count) of \(count) downstream requests arrived") }
+    figure("latency_p50_ms", percentile(latencies, 50))
+    figure("latency_p99_ms", percentile(latencies, 99))
+    figure("latency_max_ms", latencies.last ?? .nan)
+    figure("cascade_added_p50_ms", percentile(latencies, 50) - percentile(floorLatencies, 50))
+    figure("cascade_added_p99_ms", percentile(latencies, 99) - percentile(floorLatencies, 99))
+    // Up to the output's produce call: the inbound hop plus the processing, without the outbound
+    // hop (Tansu's produce-to-fetch time grows with the topic; see docs/BENCHMARKS.md).
+    figure("floor_to_produce_p50_ms", percentile(floorProduced, 50))
+    figure("floor_to_produce_p99_ms", percentile(floorProduced, 99))
+    figure("cascade_to_produce_p50_ms", percentile(produced, 50))
+    figure("cascade_to_produce_p99_ms", percentile(produced, 99))
 }
 
 // MARK: run
 
 say("cascade-bench run \(runId): \(context.map { "\($0.0)=\($0.1)" }.joined(separator: " "))")
 // Latency first: the drains leave the database and the broker busy (vacuum, memory) for a while.
-if !options.skip.contains("latency") { try runLatency() }
+if !options.skip.contains("latency") { try runLatency(on: mainBroker) }
+// The same on a broker that adds almost nothing, so Cascade's own latency is visible.
+if !options.skip.contains("mock-latency") {
+    let cluster = try MockKafkaCluster(brokers: 1)
+    try runLatency(on: .mock(cluster))
+}
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
     let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
