@@ -16,6 +16,17 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSONValue.string("\u{1}").description, #""\u0001""#)
     }
 
+    /// Escapes at the start, the end, side by side and between multi-byte characters, and every
+    /// control character: the writer copies unescaped runs in bulk, so run edges matter.
+    func testEveryStringSurvivesWriteThenParse() throws {
+        let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
+        for text in ["", "plain", "\"", "\\", "\"\"", "é\"🚀\\模", "\nend", "start\t", "a\u{7f}b", controls, controls + "x" + controls] {
+            let written = JSONValue.string(text).description
+            XCTAssertEqual(try JSONParser.parse(written), .string(text), written)
+        }
+        XCTAssertEqual(JSONValue.string("a\"b\\c\n\r\t\u{8}é").description, #""a\"b\\c\n\r\t\u0008é""#)
+    }
+
     func testRejectsMalformedInputWithAPosition() {
         let cases = ["", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\x\"", "\"\\ud800\"",
                      "\"a\nb\"", "{\"a\":1} x", "{'a':1}", "{\"a\":1,\"a\":2}", "NaN"]
