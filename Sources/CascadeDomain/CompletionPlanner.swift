@@ -2,6 +2,7 @@ import Foundation
 
 /// What the database holds that a batch of reports needs, loaded before planning.
 public struct BatchSnapshot: Sendable {
+    /// The reported jobs. Planning never reads their `input` (the service does not load it).
     public var jobs: [String: Job]
     /// Subscriptions by source model id (the service may load only active inference_complete ones).
     public var subscriptions: [String: [EventSubscription]]

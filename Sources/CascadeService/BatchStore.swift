@@ -27,9 +27,10 @@ struct BatchStore {
             PipelineStatement("BEGIN"),
             // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
             // and a second member applying the same report waits, then sees a terminal job.
+            // Completing a job never reads its input, which can be large (prompts): not loaded.
             PipelineStatement("""
-                SELECT \(Columns.job), subscription_outcomes FROM jobs WHERE job_id = ANY($1::text[])
-                ORDER BY job_id FOR UPDATE
+                SELECT \(Columns.jobWithoutInput), NULL::jsonb AS input, subscription_outcomes FROM jobs
+                WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE
                 """, [PostgresArray(jobIds)]),
             PipelineStatement("""
                 SELECT \(Columns.subscription) FROM event_subscriptions

@@ -49,8 +49,9 @@ extension PostgresRow {
 }
 
 enum Columns {
-    static let job = """
-        job_id, model_id, model_version, job_type, status, input, output, error, created_at, started_at,
+    static let job = "\(jobWithoutInput), input"
+    static let jobWithoutInput = """
+        job_id, model_id, model_version, job_type, status, output, error, created_at, started_at,
         completed_at, parent_job_id, subscription_id, cascade_depth
         """
     static let subscription = """
