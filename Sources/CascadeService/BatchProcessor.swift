@@ -43,7 +43,8 @@ final class BatchProcessor {
     private func apply(_ inputs: [PlannedInput]) throws -> AppliedBatch {
         let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
         return try BatchStore(db: db).apply(reports) { snapshot in
-            planner.plan(inputs, snapshot: snapshot, now: Date(), newId: uuids.make)
+            let now = Date()
+            return planner.plan(inputs, snapshot: snapshot, now: now, newId: { uuids.make(at: now) })
         }
     }
 

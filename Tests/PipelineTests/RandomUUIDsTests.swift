@@ -5,16 +5,31 @@ import Postgres
 import XCTest
 
 final class RandomUUIDsTests: XCTestCase {
-    /// Past several refills of the pool: every id is a well-formed version 4 UUID, none repeats.
-    func testIdsAreVersion4AndDistinct() {
+    /// Past several refills of the pool: every id is a well-formed version 7 UUID, none repeats,
+    /// even within one millisecond.
+    func testIdsAreVersion7AndDistinct() {
         let source = RandomUUIDs()
-        let ids = (0..<2_000).map { _ in source.make() }
+        let now = Date()
+        let ids = (0..<2_000).map { _ in source.make(at: now) }
         XCTAssertEqual(Set(ids).count, ids.count)
         for id in ids {
-            XCTAssertEqual(id.uuid.6 >> 4, 4, "version")
+            XCTAssertEqual(id.uuid.6 >> 4, 7, "version")
             XCTAssertEqual(id.uuid.8 >> 6, 0b10, "variant")
         }
-        XCTAssertNotEqual(RandomUUIDs().make(), RandomUUIDs().make())
+        XCTAssertNotEqual(RandomUUIDs().make(at: now), RandomUUIDs().make(at: now))
+    }
+
+    /// The first 48 bits are the Unix time in milliseconds, so ids sort by creation time, as
+    /// text too (which is how the jobs primary key compares them).
+    func testIdsSortByTheirMillisecond() {
+        let source = RandomUUIDs()
+        let start = Date(timeIntervalSince1970: 1_795_000_000.123)
+        let ids = (0..<100).map { source.make(at: start.addingTimeInterval(Double($0) * 0.002)) }
+        let texts = ids.map(\.lowercasedText)
+        XCTAssertEqual(texts, texts.sorted())
+        XCTAssertEqual(Set(texts.map { $0.prefix(13) }).count, 100, "one millisecond prefix each")
+        let ms = withUnsafeBytes(of: ids[0].uuid) { $0.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        XCTAssertEqual(ms, 1_795_000_000_123)
     }
 
     /// The two hand-written formatters agree with Foundation's, for every nibble position.
