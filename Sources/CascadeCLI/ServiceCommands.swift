@@ -53,7 +53,7 @@ enum ServiceCommands {
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {
-            throw UsageError("invalid Kafka configuration: \((error as? KafkaError)?.message ?? "\(error)")")
+            throw UsageError("invalid Kafka configuration: \(error.message)")
         }
         return settings
     }

@@ -56,8 +56,6 @@ public final class CompletionConsumer: @unchecked Sendable {
         }
         workers.start()
         defer { workers.stop() }
-        // Polled but not yet accepted by a busy worker; always offered again before newer messages.
-        var held: [KafkaMessage] = []
         var paused = false
         // Set right after creation; the revoke callback needs it to mark what the workers finished.
         var consumerRef: KafkaConsumer?
@@ -70,10 +68,9 @@ public final class CompletionConsumer: @unchecked Sendable {
             case .assigned(let partitions):
                 Log.info("partitions assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
             case .revoked(let partitions), .lost(let partitions):
-                // Messages not yet handed to a worker are left for the next owner; what the
-                // workers hold is finished, so it can be committed before the partitions go.
-                let gone = Set(partitions)
-                held.removeAll { gone.contains($0.topicPartition) }
+                // Messages no worker has started are left for the next owner; what the
+                // workers are applying is finished, so it can be committed before the partitions go.
+                workers.discardPending(of: Set(partitions))
                 workers.waitUntilIdle()
                 markApplied()  // the consumer commits these before letting the partitions go
                 Log.info("partitions revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
@@ -87,36 +84,27 @@ public final class CompletionConsumer: @unchecked Sendable {
         var lastStatus = Date()
         var lastCommit = Date.distantPast
         var lastHeartbeat = Date.distantPast
-        let heldLimit = settings.batchSize * (settings.workers + 2) * 4
+        // Polled messages waiting for their worker, at most. It holds a few fetched runs (one
+        // partition's messages arrive together) for every worker, so an idle worker's next run
+        // is polled even while a busy one's wait. Past it polling stops, and a stall (the
+        // database is down) pauses fetching, so memory stays flat.
+        let pendingLimit = max(settings.batchSize * (settings.workers + 2) * 4, 1000)
         while !isStopping {
-            // Messages for a busy worker wait in `held`, in order, while the other workers'
-            // partitions keep flowing: librdkafka hands out one partition's fetched run at a time,
-            // so blocking on one worker would idle the others (measured: 60 % utilisation).
-            // Polling stops once `heldLimit` messages wait.
-            var polledNothing = true
-            if held.count < heldLimit {
-                let polled = try consumer.poll(maxMessages: settings.batchSize, timeoutMs: held.isEmpty ? 100 : 1,
-                                               lingerMs: settings.batchLingerMs)
-                polledNothing = polled.isEmpty
-                held += polled
-            }
-            if !held.isEmpty { held = workers.submit(held) }
-            if !held.isEmpty && (held.count >= heldLimit || polledNothing) {
-                // Normally room appears within milliseconds. A longer stall (the database is
-                // down) pauses fetching, so memory stays flat, and keeps polling so the group
-                // membership and rebalance callbacks stay alive.
-                let wait: TimeInterval = held.count >= heldLimit ? 1 : 0.005
-                if !workers.waitForRoom(for: held, timeout: wait) && wait == 1 {
-                    if !paused {
-                        try consumer.pause(Array(consumer.assignment))
-                        paused = true
-                    }
-                    // Pausing purges what was fetched, but anything still returned is ours.
-                    held += try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100)
+            if workers.pendingCount < pendingLimit {
+                workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs))
+                if paused {
+                    try consumer.resume(Array(consumer.assignment))
+                    paused = false
                 }
-            } else if held.isEmpty && paused {
-                try consumer.resume(Array(consumer.assignment))
-                paused = false
+            } else if !workers.waitForRoom(below: pendingLimit, timeout: 1) {
+                // Normally room appears within milliseconds. Polling goes on while paused, so
+                // the group membership and rebalance callbacks stay alive.
+                if !paused {
+                    try consumer.pause(Array(consumer.assignment))
+                    paused = true
+                }
+                // Pausing purges what was fetched, but anything still returned is ours.
+                workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100))
             }
             markApplied()
             // Offsets go to the broker at most every commitInterval: a redelivery after a crash
