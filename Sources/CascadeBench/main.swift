@@ -3,6 +3,7 @@ import CascadeService
 import Foundation
 import Kafka
 import Postgres
+import Synchronization
 import TestSupport
 
 // cascade-bench: see BenchOptions.usage. Progress goes to stderr; the table and JSON lines to stdout.
@@ -60,7 +61,6 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     try scenario.seedJobs(db, count: options.reports)
     var settings = ServiceSettings(brokers: options.brokers, databaseURL: options.databaseURL)
     settings.topics = scenario.topics
-    let baseline = DatabaseBaseline(db: db, settings: settings)
     // All encoding done beforehand, as a consumer would have the bytes already.
     let messages = (0..<options.reports).map { i in
         KafkaMessage(topic: scenario.topics.reports, partition: Int32(i % options.partitions), offset: Int64(i / options.partitions),
@@ -68,14 +68,25 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
                      value: Array(scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio)).utf8),
                      headers: [], timestampMs: nil)
     }
-    say("baseline: applying in batches of \(options.batchSize)")
+    // As many connections in parallel as the drain has workers, each with its own share of the
+    // partitions: the ceiling the database allows to the same parallelism, not to one loop.
+    say("baseline: applying in batches of \(options.batchSize) on \(options.workers) connection(s)")
+    let shares = (0..<options.workers).map { w in messages.filter { Int($0.partition) % options.workers == w } }
+    let baselines = try shares.map { _ in DatabaseBaseline(db: try PostgresConnection(url: options.databaseURL), settings: settings) }
+    let failures = Mutex<[String]>([])
     let start = Date()
-    var index = 0
-    while index < messages.count {
-        let end = min(index + options.batchSize, messages.count)
-        try baseline.apply(Array(messages[index..<end]))
-        index = end
+    DispatchQueue.concurrentPerform(iterations: shares.count) { w in
+        var index = 0
+        while index < shares[w].count {
+            let end = min(index + options.batchSize, shares[w].count)
+            do { try baselines[w].apply(Array(shares[w][index..<end])) } catch {
+                failures.withLock { $0.append("\(error)") }
+                return
+            }
+            index = end
+        }
     }
+    if let failure = failures.withLock({ $0.first }) { fail("baseline: \(failure)") }
     let seconds = Date().timeIntervalSince(start)
     let problems = try scenario.verify(db, count: options.reports, successes: successCount(options.reports))
     if !problems.isEmpty { fail("baseline end state wrong: \(problems.joined(separator: "; "))") }

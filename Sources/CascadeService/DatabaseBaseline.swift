@@ -5,8 +5,8 @@ import Postgres
 
 /// The benchmark's PG-bound ceiling: the same SQL a drain runs per batch (the batch
 /// transaction, then the relay's delete of the outbox rows it wrote), applied in a tight loop
-/// with no Kafka at all.
-public struct DatabaseBaseline {
+/// with no Kafka at all. One per thread: it owns a connection (hence only `@unchecked`).
+public struct DatabaseBaseline: @unchecked Sendable {
     let processor: BatchProcessor
     let db: PostgresConnection
 
