@@ -57,7 +57,9 @@ public struct ServiceSettings: Sendable {
         KafkaConfig([
             "bootstrap.servers": brokers,
             "client.id": "cascade-relay",
-            "linger.ms": "2",
+            // The relay hands over a committed batch's messages at once, so they batch without
+            // waiting; a longer linger only delays the lone messages of a quiet period.
+            "linger.ms": "0.5",
             // Bounded, so a relay round never holds its outbox claim for librdkafka's 5-minute default.
             "message.timeout.ms": "30000",
             "log_level": "4",
