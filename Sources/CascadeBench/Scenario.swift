@@ -47,14 +47,14 @@ struct Scenario {
     }
 
     /// Starts `cascade consume` on this scenario's topics.
-    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int) throws -> ChildProcess {
+    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int, extraConfig: [String] = []) throws -> ChildProcess {
         var args = ["consume", "--brokers", brokers, "--group", "bench-\(runId)-\(name)",
                     "--reports-topic", topics.reports, "--results-topic", topics.results, "--requests-topic", topics.requests,
                     "--dlq-topic", topics.deadLetters, "--topic-partitions", "0", "--batch-size", "\(batchSize)", "--workers", "\(options.workers)",
                     "--status-interval", "1",
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000"]
         if let url = options.databaseURL { args += ["--database-url", url] }
-        for property in options.consumerConfig { args += ["--kafka-config", property] }
+        for property in options.consumerConfig + extraConfig { args += ["--kafka-config", property] }
         return try ChildProcess(options.cascadeBinary, args, logPath: NSTemporaryDirectory() + "cascade-bench-\(runId)-\(name).log")
     }
 
@@ -83,6 +83,8 @@ struct BenchBroker {
     /// Prefixes the figures measured on it ("" for the main broker).
     let figurePrefix: String
     let bootstrapServers: String
+    /// Client properties for this broker, after the run's own.
+    var clientConfig: [String] = []
     let createTopics: ([(String, Int)]) throws -> Void
 
     static func main(_ brokers: String) throws -> BenchBroker {
@@ -91,7 +93,9 @@ struct BenchBroker {
     }
 
     static func mock(_ cluster: MockKafkaCluster) -> BenchBroker {
-        BenchBroker(figurePrefix: "mock_", bootstrapServers: cluster.bootstrapServers) { topics in
+        // The mock, like Tansu, answers a fetch with no data only when fetch.wait.max.ms runs
+        // out; Apache Kafka answers as soon as data arrives. 1 ms comes closer to that.
+        BenchBroker(figurePrefix: "mock_", bootstrapServers: cluster.bootstrapServers, clientConfig: ["fetch.wait.max.ms=1"]) { topics in
             for (name, partitions) in topics { try cluster.createTopic(name, partitions: partitions) }
         }
     }

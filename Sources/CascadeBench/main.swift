@@ -165,18 +165,20 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 @MainActor func runLatency(on broker: BenchBroker) throws {
     let count = options.latencyRate * options.latencySeconds
     let extra: [(String, JSONValue)] = [("rate_per_s", .int(options.latencyRate)), ("seconds", .int(options.latencySeconds)),
-                                        ("broker", .string(broker.figurePrefix.isEmpty ? "main" : "librdkafka mock cluster"))]
+                                        ("broker", .string(broker.figurePrefix.isEmpty ? "main" : "librdkafka mock cluster")),
+                                        ("broker_client_config", .string(broker.clientConfig.joined(separator: " ")))]
     let servers = broker.bootstrapServers
+    let overrides = options.consumerConfig + broker.clientConfig
     let label = broker.figurePrefix.isEmpty ? "latency" : "latency (mock cluster)"
     func figure(_ name: String, _ value: Double) { record(broker.figurePrefix + name, value, "ms", extra) }
 
     let floor = Scenario("\(broker.figurePrefix)floor", runId: runId, sourceModel: sourceModel)
     try floor.createTopics(on: broker, partitions: options.partitions)
     let floorCounter = try OutputCounter(brokers: servers, topics: [floor.topics.results], group: "bench-\(runId)-\(floor.name)-counter",
-                                         overrides: options.consumerConfig)
+                                         overrides: overrides)
     var consumerConfig = KafkaConfig(["bootstrap.servers": servers, "group.id": "bench-\(runId)-\(floor.name)",
                                       "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3"])
-    for property in options.consumerConfig { try consumerConfig.apply(override: property) }
+    for property in overrides { try consumerConfig.apply(override: property) }
     let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": ServiceSettings(brokers: "", databaseURL: nil).producerConfig()["linger.ms"] ?? "0.5"], brokers: servers),
                                       from: floor.topics.reports, to: floor.topics.results)
     Thread.sleep(forTimeInterval: 5)  // group join
@@ -193,8 +195,9 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     try scenario.createTopics(on: broker, partitions: options.partitions)
     try scenario.seedJobs(db, count: count)
     let counter = try OutputCounter(brokers: servers, topics: [scenario.topics.requests], group: "bench-\(runId)-\(scenario.name)-counter",
-                                    overrides: options.consumerConfig)
-    let consumer = try scenario.startConsumer(options, brokers: servers, batchSize: options.batchSize)
+                                    overrides: overrides)
+    let consumer = try scenario.startConsumer(options, brokers: servers, batchSize: options.batchSize,
+                                              extraConfig: broker.clientConfig)
     // Wait until the consumer owns its partitions, so the figures measure steady state, not the join.
     let joinDeadline = Date().addingTimeInterval(60)
     while !consumer.log.contains("partitions assigned") {
