@@ -10,25 +10,19 @@ import XCTest
 /// shape held: outcome rows, and messages committed but not yet published.
 final class MigrationTests: XCTestCase {
     private var f: PipelineFixture!
-    private var admin: PostgresConnection!
-    private var databaseName = ""
+    private var database: PrivateDatabase!
     private var db: PostgresConnection!
-    private var databaseURL = ""
 
     override func setUpWithError() throws {
         f = try PipelineFixture()
-        admin = try PostgresConnection(url: f.databaseURL)
-        databaseName = "migration_\(f.id)"
-        try admin.query("CREATE DATABASE \(databaseName)")
-        databaseURL = try XCTUnwrap(f.databaseURL.range(of: "/", options: .backwards).map { f.databaseURL[..<$0.lowerBound] + "/\(databaseName)" })
-        db = try PostgresConnection(url: databaseURL)
+        database = try PrivateDatabase("migration")
+        db = try PostgresConnection(url: database.url)
         XCTAssertEqual(try Migrator.migrate(db, upTo: 2), [1, 2])
     }
 
     override func tearDownWithError() throws {
         db = nil
-        _ = try? admin?.query("DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
-        admin = nil
+        database?.drop()
         f?.close()
     }
 
@@ -65,7 +59,7 @@ final class MigrationTests: XCTestCase {
         XCTAssertEqual(try Migrator.migrate(db), [3])
         XCTAssertEqual(try db.query("SELECT sum(message_count) AS n FROM outbox").first!.int("n"), 2)
 
-        var settings = ServiceSettings(brokers: f.brokers, databaseURL: databaseURL)
+        var settings = ServiceSettings(brokers: f.brokers, databaseURL: database.url)
         settings.topics = f.topics
         let producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: f.brokers))
         let relay = OutboxRelay(settings: settings, producer: producer)
