@@ -14,6 +14,7 @@ enum ServiceCommands {
                 .value("batch-size", "N", "reports polled per round (split between workers)", env: "CASCADE_BATCH_SIZE", default: "500"),
                 .value("workers", "N", "threads applying batches, each with its own database connection", env: "CASCADE_WORKERS", default: "2"),
                 .value("batch-linger-ms", "MS", "wait this long to fill a batch once it has a report", env: "CASCADE_BATCH_LINGER_MS", default: "0"),
+                .value("max-pending-kb", "KB", "polled reports waiting for the workers, at most; then fetching pauses", env: "CASCADE_MAX_PENDING_KB", default: "16384"),
                 .value("depth-limit", "N", "cascade depth limit (loop guard)", env: "CASCADE_DEPTH_LIMIT", default: "8"),
                 .value("max-report-bytes", "BYTES", "reports larger than this are rejected", default: "1048576"),
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
@@ -39,6 +40,7 @@ enum ServiceCommands {
         settings.batchSize = try args.int("batch-size", range: 1...100_000)!
         settings.workers = try args.int("workers", range: 1...64)!
         settings.batchLingerMs = try args.int("batch-linger-ms", range: 0...60_000)!
+        settings.pendingBytesLimit = try args.int("max-pending-kb", range: 1...(4 << 20))! << 10
         settings.depthLimit = try args.int("depth-limit", range: 1...1000)!
         settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!

@@ -96,6 +96,7 @@ public final class CompletionConsumer: @unchecked Sendable {
                 if paused {
                     try consumer.resume(Array(consumer.assignment))
                     paused = false
+                    Log.info("workers caught up; fetching resumed", ["pending": "\(workers.pendingCount)"])
                 }
             } else if !workers.waitForRoom(belowBytes: pendingLimit, timeout: 1) {
                 // Normally room appears within milliseconds. Polling goes on while paused, so
@@ -103,6 +104,7 @@ public final class CompletionConsumer: @unchecked Sendable {
                 if !paused {
                     try consumer.pause(Array(consumer.assignment))
                     paused = true
+                    Log.warning("workers stalled with their queues full; fetching paused", ["pending": "\(workers.pendingCount)"])
                 }
                 // Pausing purges what was fetched, but anything still returned is ours.
                 workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100))

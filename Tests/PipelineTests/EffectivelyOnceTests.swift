@@ -121,4 +121,33 @@ final class EffectivelyOnceTests: XCTestCase {
         second.signal(SIGTERM)
         XCTAssertEqual(second.wait(), 0, second.log)
     }
+
+    /// The database goes away mid-stream: the workers retry, the consumer's queue stays at its
+    /// cap and fetching pauses (memory stays flat), and when the database is back every report
+    /// is applied exactly once.
+    func testADatabaseOutagePausesFetchingAndLosesNothing() throws {
+        let database = try PrivateDatabase("outage")
+        defer { database.drop() }
+        f.close()
+        f = try PipelineFixture(databaseURL: database.url)
+        let (jobs, successes) = try backlog(3000)
+        let consumer = try f.startConsumer(["--batch-size", "20", "--max-pending-kb", "64"])
+        waitForProgress(atLeast: 200)
+
+        try database.allowConnections(false)
+        try database.terminateSessions()
+        XCTAssertTrue(eventually(timeout: 30) { consumer.log.contains("fetching paused") }, consumer.log)
+        Thread.sleep(forTimeInterval: 3)  // a status line or two while stalled
+        let stalledStatus = consumer.log.split(separator: "\n").last { $0.contains("\"status\"") }.map(String.init) ?? ""
+        let pending = try XCTUnwrap(try JSONParser.parse(stalledStatus)["pending"]?.stringValue.flatMap { Int($0) }, stalledStatus)
+        // 64 KiB of ~300-byte reports, plus one poll: far below the ~2,800 still in the topic.
+        XCTAssertLessThan(pending, 600, "the queue grew past its cap while the database was away")
+
+        try database.allowConnections(true)
+        _ = try? f.db.query("SELECT 1")  // the test's own session was ended too: this notices, the next query reconnects
+        XCTAssertTrue(eventually(timeout: 30) { consumer.log.contains("fetching resumed") }, consumer.log)
+        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        consumer.signal(SIGTERM)
+        XCTAssertEqual(consumer.wait(), 0, consumer.log)
+    }
 }

@@ -57,12 +57,14 @@ final class PipelineFixture {
     let producer: KafkaProducer
     let reader: OutputReader
 
-    init() throws {
+    /// `databaseURL` defaults to the test server's database; tests that break the database
+    /// pass a private one.
+    init(databaseURL: String? = nil) throws {
         brokers = try TestEnvironment.brokers
-        databaseURL = try TestEnvironment.databaseURL
+        self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL
         topics = TopicNames(reports: "\(id).reports", results: "\(id).results", requests: "\(id).requests", deadLetters: "\(id).dlq")
         group = "\(id)-cascade"
-        db = try PostgresConnection(url: databaseURL)
+        db = try PostgresConnection(url: self.databaseURL)
         try Migrator.migrate(db)
         registry = RegistryStore(db: db)
         let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))

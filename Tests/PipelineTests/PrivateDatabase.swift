@@ -18,6 +18,16 @@ final class PrivateDatabase {
         url = serverURL[..<slash.lowerBound] + "/\(name)"
     }
 
+    /// An outage, as clients see it: no new session is accepted (superusers included), and
+    /// `terminateSessions` ends the open ones.
+    func allowConnections(_ allowed: Bool) throws {
+        try admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS \(allowed)")
+    }
+
+    func terminateSessions() throws {
+        try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name])
+    }
+
     /// Ends every session on it first: a relay or a test may still hold one.
     func drop() {
         _ = try? admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
