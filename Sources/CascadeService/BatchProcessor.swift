@@ -11,7 +11,7 @@ final class BatchProcessor {
     private let db: PostgresConnection
     private let planner: CompletionPlanner
     private let limits: ReportLimits
-    private let uuids = RandomUUIDs()
+    private let uuids = TimeOrderedUUIDs()
 
     init(db: PostgresConnection, planner: CompletionPlanner, limits: ReportLimits) {
         self.db = db

@@ -8,7 +8,7 @@ import Glibc
 /// land on the right edge of the jobs primary key instead of a random page. Foundation's
 /// `UUID()` opened, read and closed /dev/urandom for every id, which showed in a drain's profile
 /// at two ids per report. One instance per thread: it is not shared.
-public final class RandomUUIDs {
+public final class TimeOrderedUUIDs {
     private var pool = [UInt8](repeating: 0, count: 4096)
     private var next = 4096
     private let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)

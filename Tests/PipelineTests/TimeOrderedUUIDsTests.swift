@@ -4,11 +4,11 @@ import Foundation
 import Postgres
 import XCTest
 
-final class RandomUUIDsTests: XCTestCase {
+final class TimeOrderedUUIDsTests: XCTestCase {
     /// Past several refills of the pool: every id is a well-formed version 7 UUID, none repeats,
     /// even within one millisecond.
     func testIdsAreVersion7AndDistinct() {
-        let source = RandomUUIDs()
+        let source = TimeOrderedUUIDs()
         let now = Date()
         let ids = (0..<2_000).map { _ in source.make(at: now) }
         XCTAssertEqual(Set(ids).count, ids.count)
@@ -16,13 +16,13 @@ final class RandomUUIDsTests: XCTestCase {
             XCTAssertEqual(id.uuid.6 >> 4, 7, "version")
             XCTAssertEqual(id.uuid.8 >> 6, 0b10, "variant")
         }
-        XCTAssertNotEqual(RandomUUIDs().make(at: now), RandomUUIDs().make(at: now))
+        XCTAssertNotEqual(TimeOrderedUUIDs().make(at: now), TimeOrderedUUIDs().make(at: now))
     }
 
     /// The first 48 bits are the Unix time in milliseconds, so ids sort by creation time, as
     /// text too (which is how the jobs primary key compares them).
     func testIdsSortByTheirMillisecond() {
-        let source = RandomUUIDs()
+        let source = TimeOrderedUUIDs()
         let start = Date(timeIntervalSince1970: 1_795_000_000.123)
         let ids = (0..<100).map { source.make(at: start.addingTimeInterval(Double($0) * 0.002)) }
         let texts = ids.map(\.lowercasedText)
@@ -34,7 +34,7 @@ final class RandomUUIDsTests: XCTestCase {
 
     /// The two hand-written formatters agree with Foundation's, for every nibble position.
     func testTextFormsMatchFoundationLowercased() {
-        let source = RandomUUIDs()
+        let source = TimeOrderedUUIDs()
         for id in (0..<200).map({ _ in source.make() }) + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] {
             XCTAssertEqual(id.lowercasedText, id.uuidString.lowercased())
             XCTAssertEqual(id.postgresText, id.uuidString.lowercased())
