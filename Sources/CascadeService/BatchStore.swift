@@ -98,7 +98,7 @@ struct BatchStore {
                 SELECT job_id, model_id, model_version, job_type, status, input::jsonb, created_at, parent_job_id,
                        subscription_id, cascade_depth
                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-                            $8::text[], $9::uuid[], $10::int[])
+                            $8::text[], $9::uuid[], $10::bigint[])
                     AS u(job_id, model_id, model_version, job_type, status, input, created_at, parent_job_id,
                          subscription_id, cascade_depth)
                 """, [PostgresArray(created.map { $0.id }), PostgresArray(created.map { $0.modelId }), PostgresArray(created.map { $0.modelVersion }),

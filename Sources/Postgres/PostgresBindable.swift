@@ -1,29 +1,30 @@
 import CivilCalendar
 import Foundation
 
-/// A value bound as a query parameter, sent in PostgreSQL's text format (or binary, where a
-/// type offers it). Values are never spliced into SQL; the statement casts where the type is
-/// not obvious (`$1::jsonb`).
+/// How a parameter travels: SQL NULL, PostgreSQL's text format, or its binary format.
+public enum PostgresParameter: Sendable, Equatable {
+    case null
+    case text(String)
+    case binary([UInt8])
+}
+
+/// A value bound as a query parameter. Values are never spliced into SQL; the statement casts
+/// where the type is not obvious (`$1::jsonb`, `$2::text[]`).
 public protocol PostgresBindable: Sendable {
-    /// nil binds SQL NULL.
-    var postgresText: String? { get }
-    /// The binary form, sent instead of the text when not nil.
-    var postgresBinary: [UInt8]? { get }
+    var postgresParameter: PostgresParameter { get }
 }
 
-extension PostgresBindable {
-    public var postgresBinary: [UInt8]? { nil }
-}
-
-extension String: PostgresBindable { public var postgresText: String? { self } }
-extension Int: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Int64: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Int32: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Double: PostgresBindable { public var postgresText: String? { String(self) } }
-extension Bool: PostgresBindable { public var postgresText: String? { self ? "t" : "f" } }
+extension String: PostgresBindable { public var postgresParameter: PostgresParameter { .text(self) } }
+extension Int: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
+extension Int64: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
+extension Int32: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
+extension Double: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
+extension Bool: PostgresBindable { public var postgresParameter: PostgresParameter { .text(self ? "t" : "f") } }
 extension UUID: PostgresBindable {
-    /// Written straight from the bytes: `uuidString` formats through vfprintf.
-    public var postgresText: String? {
+    public var postgresParameter: PostgresParameter { .text(postgresText) }
+
+    /// The lowercase text form, written straight from the bytes: `uuidString` formats through vfprintf.
+    public var postgresText: String {
         let bytes = withUnsafeBytes(of: uuid) { Array($0) }
         var out: [UInt8] = []
         out.reserveCapacity(36)
@@ -35,84 +36,17 @@ extension UUID: PostgresBindable {
     }
 }
 
-extension Date: PostgresBindable { public var postgresText: String? { PostgresTimestamp.format(self) } }
+extension Date: PostgresBindable { public var postgresParameter: PostgresParameter { .text(PostgresTimestamp.format(self)) } }
 
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
-    public var postgresText: String? { self?.postgresText }
-    public var postgresBinary: [UInt8]? { self?.postgresBinary }
+    public var postgresParameter: PostgresParameter { self?.postgresParameter ?? .null }
 }
 
 /// A JSON document bound as text, for `$n::jsonb`.
 public struct PostgresJSON: PostgresBindable, Equatable {
     public let text: String
     public init(_ text: String) { self.text = text }
-    public var postgresText: String? { text }
-}
-
-/// A one-dimensional array literal, for `unnest($1::text[])` and friends: thousands of rows
-/// travel as one parameter instead of thousands of statements.
-public struct PostgresArray: PostgresBindable, Equatable {
-    /// The literal, built once.
-    public let postgresText: String?
-
-    public init(_ elements: [String?]) { postgresText = Self.literal(of: elements) }
-    // A closure, not a key path: a key path through a protocol requirement is projected at run
-    // time, and that showed as 8 % of a drain's profile.
-    public init<T: PostgresBindable>(_ values: [T]) { self.init(values.map { $0.postgresText }) }
-
-    /// `bytea[]` with each element hex-encoded straight into the literal: no string per element
-    /// and no escaping pass (outbox payloads are most of a batch's bytes).
-    public static func bytea(_ values: [[UInt8]?]) -> PostgresArray {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(values.reduce(2) { $0 + ($1?.count ?? 2) * 2 + 7 })
-        for (i, value) in values.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            guard let value else {
-                out.append(contentsOf: "NULL".utf8)
-                continue
-            }
-            // "\\x…": the array parser turns the doubled backslash into the one bytea expects.
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
-            PostgresBytes.appendHex(value, to: &out)
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "}"))
-        return PostgresArray(literal: String(decoding: out, as: UTF8.self))
-    }
-
-    private init(literal: String) { postgresText = literal }
-
-    // Built as bytes: appending unicode scalars to a String was the benchmark's top cost.
-    private static func literal(of elements: [String?]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
-        for (i, element) in elements.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            guard let element else {
-                out.append(contentsOf: "NULL".utf8)
-                continue
-            }
-            out.append(UInt8(ascii: "\""))
-            appendEscaped(element, to: &out)
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Copies runs without quotes or backslashes whole; only those two need a backslash.
-    private static func appendEscaped(_ element: String, to out: inout [UInt8]) {
-        var element = element
-        element.withUTF8 { bytes in
-            var runStart = 0
-            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                out.append(UInt8(ascii: "\\"))
-                runStart = i
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-        }
-    }
+    public var postgresParameter: PostgresParameter { .text(text) }
 }
 
 /// timestamptz in the text format; sessions are pinned to UTC so the server answers in it.
@@ -164,18 +98,11 @@ public enum PostgresTimestamp {
 }
 
 /// bytea. Bound in the binary format, so the bytes travel as they are: hex text doubled the
-/// size of a batch's outbox row and cost both sides a pass over it. `postgresText` is the hex
-/// form (`\x0a1b…`), for array literals and logs.
+/// size of a batch's outbox row and cost both sides a pass over it.
 public struct PostgresBytes: PostgresBindable, Equatable {
     public let bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var postgresBinary: [UInt8]? { bytes }
-
-    public var postgresText: String? {
-        var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        Self.appendHex(bytes, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var postgresParameter: PostgresParameter { .binary(bytes) }
 
     static func appendHex<Bytes: Collection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count * 2)

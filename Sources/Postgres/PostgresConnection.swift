@@ -214,16 +214,21 @@ public final class PostgresConnection {
         var formats: [Int32] = []
         buffers.reserveCapacity(parameters.count)
         for parameter in parameters {
-            if let binary = parameter.postgresBinary {
-                let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(binary.count, 1))
-                binary.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            switch parameter.postgresParameter {
+            case .null:
+                buffers.append(nil)
+                lengths.append(0)
+                formats.append(0)
+            case .text(let text):
+                buffers.append(strdup(text)!)
+                lengths.append(0)
+                formats.append(0)
+            case .binary(let binary):
+                let buffer = malloc(max(binary.count, 1))!.assumingMemoryBound(to: CChar.self)  // freed with the strdup'ed ones
+                binary.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: $0.count) } }
                 buffers.append(buffer)
                 lengths.append(Int32(binary.count))
                 formats.append(1)
-            } else {
-                buffers.append(parameter.postgresText.map { strdup($0)! })
-                lengths.append(0)
-                formats.append(0)
             }
         }
         defer { buffers.forEach { $0.map { free($0) } } }
