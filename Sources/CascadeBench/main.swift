@@ -235,6 +235,18 @@ if !options.skip.contains("mock-latency") {
     let cluster = try MockKafkaCluster(brokers: 1)
     try runLatency(on: .mock(cluster))
 }
+if !options.skip.contains("json") {
+    // The same report bytes as the drain's, decoded three ways in one thread.
+    let scenario = Scenario("json", runId: runId, sourceModel: sourceModel)
+    let reports = (0..<50_000).map { Array(scenario.reportValue($0, success: scenario.isSuccess($0, ratio: options.successRatio)).utf8) }
+    say("json: decoding \(reports.count) reports with JSONParser, JSONSerialization and JSONDecoder")
+    let json = JSONComparison.run(reports: reports)
+    record("json_parser_ns_per_report", json.parserNs, "ns")
+    record("json_serialization_ns_per_report", json.serializationNs, "ns")
+    record("json_decoder_ns_per_report", json.decoderNs, "ns")
+    record("json_serialization_vs_parser", json.serializationNs / json.parserNs, "x")
+    record("json_decoder_vs_parser", json.decoderNs / json.parserNs, "x")
+}
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
     let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
