@@ -64,7 +64,7 @@ public struct CompletionPlanner: Sendable {
     /// earlier one in the same batch did.
     public func plan(_ inputs: [PlannedInput], snapshot: BatchSnapshot, now: Date,
                      newId: () -> UUID = UUID.init) -> BatchEffects {
-        var state = snapshot
+        var state = PlanningState(snapshot: snapshot)
         var effects = BatchEffects()
         var completedIndex: [String: Int] = [:]
 
@@ -91,7 +91,7 @@ public struct CompletionPlanner: Sendable {
         return effects
     }
 
-    private func apply(_ report: CompletionReport, state: inout BatchSnapshot, effects: inout BatchEffects,
+    private func apply(_ report: CompletionReport, state: inout PlanningState, effects: inout BatchEffects,
                        completedIndex: inout [String: Int], now: Date, newId: () -> UUID) -> ResultRecord {
         func rejection(_ code: Int, _ message: String) -> ResultRecord {
             ResultRecord(code: code, jobId: report.jobId, modelId: report.modelId, modelVersion: report.modelVersion,
@@ -110,17 +110,17 @@ public struct CompletionPlanner: Sendable {
         case .forbidden(let message): return rejection(403, message)
         }
 
-        let job = state.jobs[report.jobId]
+        let job = state.job(report.jobId)
         switch JobTransition.decide(job: job, report: report) {
         case .notFound(let message):
             return rejection(404, message)
         case .conflict(let message):
             return rejection(409, message)
         case .duplicate:
-            return answer(job!, state.outcomes[report.jobId] ?? [], duplicate: true)
+            return answer(job!, state.outcomes(of: report.jobId), duplicate: true)
         case .complete:
             let completed = job!.completed(by: report, at: now)
-            state.jobs[completed.id] = completed
+            state.changedJobs[completed.id] = completed
             if let i = completedIndex[completed.id] {
                 effects.completedJobs[i] = completed
             } else {
@@ -128,21 +128,33 @@ public struct CompletionPlanner: Sendable {
                 effects.completedJobs.append(completed)
             }
             let firings = SubscriptionFiring.fire(
-                source: completed, report: report, subscriptions: state.subscriptions[completed.modelId] ?? [],
-                models: state.models, depthLimit: depthLimit, now: now,
+                source: completed, report: report, subscriptions: state.snapshot.subscriptions[completed.modelId] ?? [],
+                models: state.snapshot.models, depthLimit: depthLimit, now: now,
                 newJobId: { newId().lowercasedText })
             let outcomes = firings.map { $0.outcome }
-            state.outcomes[completed.id] = outcomes
+            state.recordedOutcomes[completed.id] = outcomes
             for (position, firing) in firings.enumerated() {
                 effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, position: position,
                                                       outcome: firing.outcome, recordedAt: now))
                 guard let created = firing.job else { continue }
+                // Not added to the state: its id was minted just now, so no report in this
+                // batch can name it (and the copy and hashing were a measurable share per report).
                 effects.createdJobs.append(created)
-                state.jobs[created.id] = created
                 effects.outbox.append(DownstreamRequest.message(job: created, source: completed, subscription: firing.subscription,
                                                                 eventId: newId(), topic: topics.requests))
             }
             return answer(completed, outcomes, duplicate: false)
         }
     }
+}
+
+/// The snapshot as the batch has changed it so far. The changes sit beside the snapshot, not in
+/// a copy of it: copying its jobs on the first write cost a retain of every field of every job.
+struct PlanningState {
+    let snapshot: BatchSnapshot
+    var changedJobs: [String: Job] = [:]
+    var recordedOutcomes: [String: [SubscriptionOutcome]] = [:]
+
+    func job(_ id: String) -> Job? { changedJobs[id] ?? snapshot.jobs[id] }
+    func outcomes(of id: String) -> [SubscriptionOutcome] { recordedOutcomes[id] ?? snapshot.outcomes[id] ?? [] }
 }
