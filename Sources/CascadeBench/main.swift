@@ -179,7 +179,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     var consumerConfig = KafkaConfig(["bootstrap.servers": servers, "group.id": "bench-\(runId)-\(floor.name)",
                                       "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3"])
     for property in overrides { try consumerConfig.apply(override: property) }
-    let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": ServiceSettings(brokers: "", databaseURL: nil).producerConfig()["linger.ms"] ?? "0.5"], brokers: servers),
+    let passthrough = try Passthrough(consumerConfig: consumerConfig, producerConfig: clientConfig(["linger.ms": ServiceSettings.relayLingerMs], brokers: servers),
                                       from: floor.topics.reports, to: floor.topics.results)
     Thread.sleep(forTimeInterval: 5)  // group join
     say("\(label) floor: \(options.latencyRate) reports/s for \(options.latencySeconds) s through a bare passthrough")

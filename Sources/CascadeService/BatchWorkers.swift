@@ -17,7 +17,6 @@ final class BatchWorkers: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var pending: [[KafkaMessage]]
-    private var pendingTotal = 0
     private var pendingBytes = 0
     private var busy: [Bool]
     /// Batches each worker has finished, to wait for the ones in progress at some moment.
@@ -55,13 +54,12 @@ final class BatchWorkers: @unchecked Sendable {
                 pending[worker(for: message)].append(message)
                 pendingBytes += Self.footprint(message)
             }
-            pendingTotal += messages.count
             condition.broadcast()
         }
     }
 
     /// Messages polled and not yet taken by a worker.
-    var pendingCount: Int { condition.withLock { pendingTotal } }
+    var pendingCount: Int { condition.withLock { pending.reduce(0) { $0 + $1.count } } }
 
     /// Memory the pending messages hold, roughly: their bytes plus the arrays and struct.
     var pendingFootprint: Int { condition.withLock { pendingBytes } }
@@ -84,10 +82,15 @@ final class BatchWorkers: @unchecked Sendable {
     func discardPending(of partitions: Set<TopicPartition>? = nil) {
         condition.withLock {
             for index in pending.indices {
-                let gone = pending[index].filter { partitions?.contains($0.topicPartition) ?? true }
-                pending[index].removeAll { partitions?.contains($0.topicPartition) ?? true }
-                pendingTotal -= gone.count
-                pendingBytes -= gone.reduce(0) { $0 + Self.footprint($1) }
+                var kept: [KafkaMessage] = []
+                for message in pending[index] {
+                    if partitions?.contains(message.topicPartition) ?? true {
+                        pendingBytes -= Self.footprint(message)
+                    } else {
+                        kept.append(message)
+                    }
+                }
+                pending[index] = kept
             }
             condition.broadcast()
         }
@@ -141,7 +144,6 @@ final class BatchWorkers: @unchecked Sendable {
                 let take = min(maxBatch, pending[index].count)
                 let batch = Array(pending[index].prefix(take))
                 pending[index].removeFirst(take)
-                pendingTotal -= take
                 pendingBytes -= batch.reduce(0) { $0 + Self.footprint($1) }
                 condition.broadcast()  // room for the consumer
                 return batch

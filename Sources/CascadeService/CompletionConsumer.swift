@@ -120,7 +120,7 @@ public final class CompletionConsumer: @unchecked Sendable {
             }
             if let path = settings.healthFile, Date().timeIntervalSince(lastHeartbeat) >= 1 {
                 // A liveness probe checks this file's age: it stops changing when the loop hangs.
-                FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
+                _ = FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
                 lastHeartbeat = Date()
             }
             if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {

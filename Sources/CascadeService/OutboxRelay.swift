@@ -33,7 +33,6 @@ public final class OutboxRelay: @unchecked Sendable {
         var published = 0
         var failedDeliveries = 0
         var handedOff: [OutboxBatch] = []
-        var handedOffMessages = 0
         /// Rows sent and not yet fully reported; a sweep must not claim these.
         var inFlight: [Int64: InFlightRow] = [:]
         /// Rows whose every message was delivered, not yet deleted.
@@ -83,9 +82,10 @@ public final class OutboxRelay: @unchecked Sendable {
     func handOff(_ rows: [OutboxBatch]) {
         guard !rows.isEmpty else { return }
         state.withLock { s in
-            for row in rows where s.handedOffMessages + row.messages.count <= Self.handOffCapacity {
+            var waiting = s.handedOff.reduce(0) { $0 + $1.messages.count }
+            for row in rows where waiting + row.messages.count <= Self.handOffCapacity {
                 s.handedOff.append(row)
-                s.handedOffMessages += row.messages.count
+                waiting += row.messages.count
             }
         }
         wakeUp.signal()
@@ -109,7 +109,6 @@ public final class OutboxRelay: @unchecked Sendable {
             let (stopping, batch, deliveredCount, inFlightCount) = state.withLock { s in
                 let batch = s.handedOff
                 s.handedOff = []
-                s.handedOffMessages = 0
                 for row in batch { s.inFlight[row.id] = InFlightRow(unsettled: row.messages.count) }
                 return (s.stopping, batch, s.delivered.count, s.inFlight.count)
             }

@@ -53,13 +53,15 @@ public struct ServiceSettings: Sendable {
         ]).merging(kafkaOverrides)
     }
 
+    /// The relay hands over a committed batch's messages at once, so they batch without
+    /// waiting; a longer linger only delays the lone messages of a quiet period.
+    public static let relayLingerMs = "0.5"
+
     public func producerConfig() -> KafkaConfig {
         KafkaConfig([
             "bootstrap.servers": brokers,
             "client.id": "cascade-relay",
-            // The relay hands over a committed batch's messages at once, so they batch without
-            // waiting; a longer linger only delays the lone messages of a quiet period.
-            "linger.ms": "0.5",
+            "linger.ms": Self.relayLingerMs,
             // Bounded, so a relay round never holds its outbox claim for librdkafka's 5-minute default.
             "message.timeout.ms": "30000",
             "log_level": "4",

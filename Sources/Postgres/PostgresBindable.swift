@@ -20,20 +20,10 @@ extension Int64: PostgresBindable { public var postgresParameter: PostgresParame
 extension Int32: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
 extension Double: PostgresBindable { public var postgresParameter: PostgresParameter { .text(String(self)) } }
 extension Bool: PostgresBindable { public var postgresParameter: PostgresParameter { .text(self ? "t" : "f") } }
+/// uuid, in the binary format: its 16 bytes (the statement's context must make the parameter
+/// a uuid, as a uuid column or `$n::uuid` does).
 extension UUID: PostgresBindable {
-    public var postgresParameter: PostgresParameter { .text(postgresText) }
-
-    /// The lowercase text form, written straight from the bytes: `uuidString` formats through vfprintf.
-    public var postgresText: String {
-        let bytes = withUnsafeBytes(of: uuid) { Array($0) }
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for (start, end) in [(0, 4), (4, 6), (6, 8), (8, 10), (10, 16)] {
-            if start > 0 { out.append(UInt8(ascii: "-")) }
-            PostgresBytes.appendHex(bytes[start..<end], to: &out)
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var postgresParameter: PostgresParameter { .binary(withUnsafeBytes(of: uuid) { Array($0) }) }
 }
 
 extension Date: PostgresBindable { public var postgresParameter: PostgresParameter { .text(PostgresTimestamp.format(self)) } }
