@@ -36,8 +36,8 @@ final class OutputCounter: @unchecked Sendable {
                 for m in batch {
                     // A cheap check before parsing: only latency-run requests carry sent_us.
                     // Downstream requests carry it in `input`; reports passed straight through, in `output`.
-                    guard m.value.count < 2048, containsSentTime(m.value),
-                          let json = try? JSONParser.parse(m.value),
+                    guard let value = m.value, value.count < 2048, containsSentTime(value),
+                          let json = try? JSONParser.parse(value),
                           case .number(let sent)? = json["input"]?["sent_us"] ?? json["output"]?["sent_us"],
                           let sentUs = Double(sent) else { continue }
                     latencies.append((nowUs - sentUs) / 1000)

@@ -91,7 +91,7 @@ enum DemoCommand {
     }
 
     @Sendable static func show(_ message: OutboxMessage) {
-        let value = String(decoding: message.value, as: UTF8.self)
+        let value = message.value.map { String(decoding: $0, as: UTF8.self) } ?? "null"
         let reason = message.headers.first { $0.name == "dlq-reason" }?.value.map { String(decoding: $0, as: UTF8.self) }
         say("published → \(message.topic)\(reason.map { "  [reason: \($0)]" } ?? "")\n    \(value)")
     }

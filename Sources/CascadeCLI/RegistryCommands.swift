@@ -19,13 +19,15 @@ enum RegistryCommands {
     static let modelCreate = CommandSpec(
         ["model", "create"], "Create a model (or update its actions).",
         positionals: [("MODEL_ID", "the model's id")],
-        options: [.value("actions", "LIST", "actions it supports: inference, training, or both", default: "inference"),
+        options: [.value("actions", "LIST", "inference, training, both, or a comma-separated list", default: "inference"),
                   CommonOptions.databaseURL]
     ) { args in
         var actions = Set<JobType>()
-        for word in try args.required("actions").split(separator: ",") {
-            guard let action = JobType(rawValue: word.trimmingCharacters(in: .whitespaces)) else {
-                throw UsageError("--actions: '\(word)' is not inference or training")
+        for word in try args.required("actions").split(separator: ",", omittingEmptySubsequences: false) {
+            let name = word.trimmingCharacters(in: .whitespaces)
+            if name == "both" { actions.formUnion(JobType.allCases); continue }
+            guard let action = JobType(rawValue: name) else {
+                throw UsageError("--actions: '\(name)' is not inference, training or both")
             }
             actions.insert(action)
         }
@@ -89,8 +91,7 @@ enum RegistryCommands {
             throw UsageError("STATUS must be active, paused or stale, got '\(args.positionals[1])'")
         }
         guard let updated = try RegistryStore(db: try CommonOptions.connect(args)).setSubscriptionStatus(id: id, status: status) else {
-            FileHandle.standardError.write(Data("no subscription \(id.lowercasedText)\n".utf8))
-            return 1
+            throw NotFound("no subscription \(id.lowercasedText)", [("subscription_id", .string(id.lowercasedText))])
         }
         CommonOptions.print(updated.json)
         return 0
@@ -120,8 +121,7 @@ enum RegistryCommands {
     ) { args in
         let store = RegistryStore(db: try CommonOptions.connect(args))
         guard let job = try store.job(id: args.positionals[0]) else {
-            FileHandle.standardError.write(Data("no job \(args.positionals[0])\n".utf8))
-            return 1
+            throw NotFound("no job \(args.positionals[0])", [("job_id", .string(args.positionals[0]))])
         }
         CommonOptions.print(job.json(outcomes: try store.outcomes(sourceJobId: job.id)))
         return 0

@@ -16,7 +16,8 @@ enum ServiceCommands {
                 .value("batch-linger-ms", "MS", "wait this long to fill a batch once it has a report", env: "CASCADE_BATCH_LINGER_MS", default: "0"),
                 .value("max-pending-kb", "KB", "polled reports waiting for the workers, at most; then fetching pauses", env: "CASCADE_MAX_PENDING_KB", default: "16384"),
                 .value("depth-limit", "N", "cascade depth limit (loop guard)", env: "CASCADE_DEPTH_LIMIT", default: "8"),
-                .value("max-report-bytes", "BYTES", "reports larger than this are rejected", default: "1048576"),
+                .value("max-report-bytes", "BYTES", "reports larger than this are rejected; output topics must take this plus 64 KiB", default: "1048576"),
+                .flag("require-key-match", "reject (400) a report whose message key is not its job_id; by default the value's job_id rules"),
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
                 .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
@@ -26,7 +27,12 @@ enum ServiceCommands {
     ) { args in
         let settings = try settings(args)
         let runtime = try CascadeRuntime(settings: settings)
-        try runtime.start()
+        do {
+            try runtime.start()
+        } catch let refusal as StartupRefusal {
+            Log.error("refusing to start", ["reason": refusal.description])
+            return 2
+        }
         let sig = waitForTerminationSignal()
         Log.info("signal received; draining", ["signal": "\(sig)"])
         runtime.stop()
@@ -43,6 +49,7 @@ enum ServiceCommands {
         settings.pendingBytesLimit = try args.int("max-pending-kb", range: 1...(4 << 20))! << 10
         settings.depthLimit = try args.int("depth-limit", range: 1...1000)!
         settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!
+        settings.limits.requireKeyMatch = args.flag("require-key-match")
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
         settings.statusIntervalSeconds = Double(try args.int("status-interval", range: 1...3600)!)
         settings.healthFile = args.value("health-file")
@@ -53,6 +60,7 @@ enum ServiceCommands {
             }
         }
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
+        if let problem = settings.producerSizeProblem() { throw UsageError(problem) }
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {
             throw UsageError("invalid Kafka configuration: \(error.message)")

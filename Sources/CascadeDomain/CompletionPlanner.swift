@@ -44,6 +44,8 @@ public struct BatchEffects: Sendable {
     public var outbox: [OutboxMessage] = []
     /// One result per input, in input order (for logs and tests).
     public var results: [ResultRecord] = []
+    /// Originals of dead letters cut to fit, kept in the same transaction.
+    public var parked: [ParkedMessage] = []
 
     public init() {}
 }
@@ -52,12 +54,16 @@ public struct CompletionPlanner: Sendable {
     public var topics: TopicNames
     public var depthLimit: Int
     public var authorizer: any ReportAuthorizer
+    /// The largest dead letter to publish (the report limit); larger ones are cut and parked.
+    public var deadLetterSizeLimit: Int
 
     public init(topics: TopicNames = .defaults, depthLimit: Int = SubscriptionFiring.defaultDepthLimit,
-                authorizer: any ReportAuthorizer = AllowAllAuthorizer()) {
+                authorizer: any ReportAuthorizer = AllowAllAuthorizer(),
+                deadLetterSizeLimit: Int = ReportLimits.defaults.maximumBytes) {
         self.topics = topics
         self.depthLimit = depthLimit
         self.authorizer = authorizer
+        self.deadLetterSizeLimit = deadLetterSizeLimit
     }
 
     /// Applies the inputs in order, as if one at a time: a later report for a job sees what an
@@ -72,11 +78,15 @@ public struct CompletionPlanner: Sendable {
             let result: ResultRecord
             switch input {
             case let .rejected(raw, rejection):
-                effects.outbox.append(DeadLetter.message(raw, reason: rejection.message, topic: topics.deadLetters))
+                let reason = DeadLetter.clipped(rejection.message, to: DeadLetter.reasonLimit)
+                let (letter, original) = DeadLetter.message(raw, reason: reason, topic: topics.deadLetters,
+                                                            sizeLimit: deadLetterSizeLimit)
+                effects.outbox.append(letter)
+                if let original { effects.parked.append(original) }
                 result = ResultRecord(code: 400, jobId: rejection.jobId, modelId: rejection.modelId,
                                       modelVersion: rejection.modelVersion, status: nil, triggeredEvents: [],
                                       duplicate: false, requestId: rejection.requestId, source: raw.source,
-                                      message: rejection.message)
+                                      message: reason)
                 // Without a job id there is nobody to answer; the dead letter is the record.
                 if rejection.jobId != nil { effects.outbox.append(result.outboxMessage(topic: topics.results)) }
                 effects.results.append(result)

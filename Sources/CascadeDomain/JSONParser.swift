@@ -29,6 +29,18 @@ public struct JSONParser {
 
     private func fail(_ message: String) -> Failure { Failure(message: message, offset: index) }
 
+    /// Objects with fewer members than this are checked for duplicates by a scan.
+    public static let linearScanLimit = 16
+
+    /// The key is quoted at most `quotedKeyLimit` characters long: a message travels in a
+    /// dead letter's header and a result record, and a key can be as long as the report.
+    private func duplicate(_ key: String) -> Failure {
+        let shown = key.count > Self.quotedKeyLimit ? String(key.prefix(Self.quotedKeyLimit)) + "…" : key
+        return fail("duplicate key \"\(shown)\"")
+    }
+
+    public static let quotedKeyLimit = 64
+
     private mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
             index += 1
@@ -65,13 +77,22 @@ public struct JSONParser {
         try enter()
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        // Duplicate keys are refused. Scanning the members is fastest for the small objects
+        // reports are made of; past `linearScanLimit` a set keeps a wide object linear (the
+        // scan alone took 16 s for 110,000 members).
+        var seenKeys: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; depth -= 1; return .object(members) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) { throw fail("duplicate key \"\(key)\"") }
+            if members.count < Self.linearScanLimit {
+                if members.contains(where: { $0.key == key }) { throw duplicate(key) }
+            } else {
+                if seenKeys.isEmpty { seenKeys = Set(members.map(\.key)) }
+                if !seenKeys.insert(key).inserted { throw duplicate(key) }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1

@@ -5,8 +5,9 @@
 ///
 /// Layout (integers big-endian, so SQL's `int4send` writes them too; see migration 3):
 /// a format byte (1), then per message: topic (u32 length, UTF-8), key (i32 length, -1 for
-/// none), value (u32 length), header count (u32), and per header: name (u32 length, UTF-8),
-/// value (i32 length, -1 for none).
+/// none), value (i32 length, -1 for a null value), header count (u32), and per header: name
+/// (u32 length, UTF-8), value (i32 length, -1 for none). A null value was added without a new
+/// format byte: no row could hold a value of 2^32 - 1 bytes, so -1 meant nothing before.
 public enum OutboxFraming {
     public static let formatVersion: UInt8 = 1
 
@@ -16,11 +17,11 @@ public enum OutboxFraming {
 
     public static func encode(_ messages: [OutboxMessage]) -> [UInt8] {
         var out: [UInt8] = [formatVersion]
-        out.reserveCapacity(messages.reduce(1) { $0 + $1.value.count + $1.topic.utf8.count + ($1.key?.count ?? 0) + 64 })
+        out.reserveCapacity(messages.reduce(1) { $0 + $1.size + $1.topic.utf8.count + 64 + 16 * $1.headers.count })
         for message in messages {
             appendField(Array(message.topic.utf8), to: &out)
             appendOptionalField(message.key, to: &out)
-            appendField(message.value, to: &out)
+            appendOptionalField(message.value, to: &out)
             appendLength(message.headers.count, to: &out)
             for header in message.headers {
                 appendField(Array(header.name.utf8), to: &out)
@@ -38,7 +39,7 @@ public enum OutboxFraming {
         while !reader.atEnd {
             let topic = try reader.text()
             let key = try reader.optionalField()
-            let value = try reader.field()
+            let value = try reader.optionalField()
             let headerCount = try reader.length()
             var headers: [OutboxHeader] = []
             for _ in 0..<headerCount { headers.append(OutboxHeader(try reader.text(), try reader.optionalField())) }

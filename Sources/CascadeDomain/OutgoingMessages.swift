@@ -23,15 +23,23 @@ public struct TopicNames: Sendable, Equatable {
 public struct OutboxMessage: Sendable, Equatable {
     public let topic: String
     public let key: [UInt8]?
-    public let value: [UInt8]
+    /// nil only for the dead letter of a tombstone, which keeps the original's null value.
+    public let value: [UInt8]?
     public let headers: [OutboxHeader]
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [OutboxHeader] = []) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [OutboxHeader] = []) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
     }
+
+    /// What the message weighs against a broker's size limits, before the record framing.
+    public var size: Int {
+        (key?.count ?? 0) + (value?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+    }
+
+    public func header(_ name: String) -> [UInt8]? { headers.last { $0.name == name }?.value ?? nil }
 }
 
 public struct OutboxHeader: Sendable, Equatable {
@@ -89,8 +97,10 @@ public struct ResultRecord: Sendable, Equatable {
         return w.bytes
     }
 
+    /// Headers: `event-id`, the same for every answer to this report message (see
+    /// `ReportSource.eventId`), and `request-id` when the report had one.
     public func outboxMessage(topic: String) -> OutboxMessage {
-        var headers: [OutboxHeader] = []
+        var headers = [OutboxHeader("event-id", source.eventId(.result).lowercasedText)]
         if let requestId { headers.append(OutboxHeader("request-id", requestId)) }
         return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: jsonBytes, headers: headers)
     }
@@ -162,18 +172,6 @@ public enum DownstreamRequest {
         w.endObject()
         return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: w.bytes,
                              headers: [OutboxHeader("event-id", eventId.lowercasedText)])
-    }
-}
-
-public enum DeadLetter {
-    /// The original key, value and headers, plus why and where it came from.
-    public static func message(_ raw: RawReport, reason: String, topic: String) -> OutboxMessage {
-        var headers = raw.headers.map { OutboxHeader($0.name, $0.value) }
-        headers.append(OutboxHeader("dlq-reason", reason))
-        headers.append(OutboxHeader("dlq-source-topic", raw.source.topic))
-        headers.append(OutboxHeader("dlq-source-partition", String(raw.source.partition)))
-        headers.append(OutboxHeader("dlq-source-offset", String(raw.source.offset)))
-        return OutboxMessage(topic: topic, key: raw.key, value: raw.value, headers: headers)
     }
 }
 

@@ -1,12 +1,13 @@
 /// The raw pieces of a consumed report, before validation.
 public struct RawReport: Sendable {
     public let key: [UInt8]?
-    public let value: [UInt8]
+    /// nil for a tombstone (a null value).
+    public let value: [UInt8]?
     /// Header name and value; a null header value is nil.
     public let headers: [(name: String, value: [UInt8]?)]
     public let source: ReportSource
 
-    public init(key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8]?)], source: ReportSource) {
+    public init(key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8]?)], source: ReportSource) {
         self.key = key
         self.value = value
         self.headers = headers
@@ -40,10 +41,14 @@ public struct ReportRejection: Error, Sendable, Equatable {
 public struct ReportLimits: Sendable, Equatable {
     public var maximumBytes: Int
     public var maximumIdLength: Int
+    /// Refuse a report whose message key is not its `job_id` (`--require-key-match`). Off by
+    /// default: the value's `job_id` rules, and how reports are keyed is the producer's choice.
+    public var requireKeyMatch: Bool
     public static let defaults = ReportLimits(maximumBytes: 1 << 20, maximumIdLength: 255)
-    public init(maximumBytes: Int, maximumIdLength: Int) {
+    public init(maximumBytes: Int, maximumIdLength: Int, requireKeyMatch: Bool = false) {
         self.maximumBytes = maximumBytes
         self.maximumIdLength = maximumIdLength
+        self.requireKeyMatch = requireKeyMatch
     }
 }
 
@@ -61,12 +66,15 @@ public enum ReportValidation {
                                      requestId: requestId))
         }
 
-        guard raw.value.count <= limits.maximumBytes else {
-            return reject("report is \(raw.value.count) bytes, over the \(limits.maximumBytes)-byte limit")
+        guard let value = raw.value else {
+            return reject("report has a null value (a tombstone); a report is a JSON object")
+        }
+        guard value.count <= limits.maximumBytes else {
+            return reject("report is \(value.count) bytes, over the \(limits.maximumBytes)-byte limit")
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse(raw.value)
+            document = try JSONParser.parse(value)
         } catch {
             return reject("report is not valid JSON: \(error)")
         }
@@ -89,8 +97,8 @@ public enum ReportValidation {
         if let first = idErrors.first {
             return reject(first, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
-        if let key = raw.key, String(validating: key, as: UTF8.self) != jobId {
-            // Per-job ordering rests on the key: reports for one job must share a partition.
+        if limits.requireKeyMatch, let key = raw.key, String(validating: key, as: UTF8.self) != jobId {
+            // Fleets that rely on per-job ordering ask for this: one job's reports share a partition.
             return reject("message key must equal job_id \"\(jobId!)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
@@ -98,7 +106,7 @@ public enum ReportValidation {
         switch document["status"] {
         case .string(let s)?:
             guard let parsed = CompletionStatus(rawValue: s) else {
-                return reject("status must be \"success\" or \"failure\", got \"\(s)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+                return reject("status must be \"success\" or \"failure\", got \"\(DeadLetter.clipped(s, to: 64))\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
             }
             status = parsed
         case nil:
@@ -122,6 +130,13 @@ public enum ReportValidation {
             modelId: modelId!, modelVersion: modelVersion!, jobId: jobId!, status: status,
             output: objects["output"], error: objects["error"], requestId: requestId,
             authorization: raw.header("authorization"), source: raw.source))
+    }
+
+    /// Whether the message key, when there is one, differs from the report's `job_id`. The
+    /// report is applied all the same (unless `requireKeyMatch`); the service counts these.
+    public static func keyDiffers(_ raw: RawReport, from jobId: String) -> Bool {
+        guard let key = raw.key else { return false }
+        return !key.elementsEqual(jobId.utf8)
     }
 
     /// nil when the id is acceptable, else what is wrong with it.

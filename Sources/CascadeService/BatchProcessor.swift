@@ -21,7 +21,18 @@ final class BatchProcessor {
 
     /// Throws only errors worth retrying (lost connection, serialization, deadlock).
     func process(_ messages: [KafkaMessage]) throws -> AppliedBatch {
-        let inputs = messages.map(validate)
+        let raws = messages.map(RawReport.init)
+        let inputs = raws.map(validate)
+        var mismatches = 0
+        for (raw, input) in zip(raws, inputs) {
+            if case .report(let report) = input, ReportValidation.keyDiffers(raw, from: report.jobId) { mismatches += 1 }
+        }
+        var applied = try applyOrIsolate(messages, inputs)
+        applied.keyMismatches = mismatches
+        return applied
+    }
+
+    private func applyOrIsolate(_ messages: [KafkaMessage], _ inputs: [PlannedInput]) throws -> AppliedBatch {
         do {
             return try apply(inputs)
         } catch let error as PostgresError where !error.isRetriable {
@@ -48,8 +59,7 @@ final class BatchProcessor {
         }
     }
 
-    private func validate(_ message: KafkaMessage) -> PlannedInput {
-        let raw = RawReport(message)
+    private func validate(_ raw: RawReport) -> PlannedInput {
         switch ReportValidation.validate(raw, limits: limits) {
         case .success(let report): return .report(report)
         case .failure(let rejection): return .rejected(raw, rejection)

@@ -107,6 +107,7 @@ struct BatchStore {
                       PostgresArray(created.map { $0.parentJobId }), PostgresArray(created.map { $0.subscriptionId }),
                       PostgresArray(created.map { $0.cascadeDepth })]))
         }
+        for parked in effects.parked { statements.append(ParkedStore.insertStatement(parked)) }
         let outboxIndex = statements.count
         if !effects.outbox.isEmpty {
             statements.append(OutboxStore.insertStatement(effects.outbox))
@@ -127,6 +128,8 @@ struct BatchStore {
 struct AppliedBatch {
     var effects: BatchEffects
     var outbox: [OutboxBatch]
+    /// Reports whose message key was not their job id (applied all the same).
+    var keyMismatches = 0
 
     mutating func append(_ other: AppliedBatch) {
         effects.completedJobs += other.effects.completedJobs
@@ -134,6 +137,8 @@ struct AppliedBatch {
         effects.outcomes += other.effects.outcomes
         effects.outbox += other.effects.outbox
         effects.results += other.effects.results
+        effects.parked += other.effects.parked
         outbox += other.outbox
+        keyMismatches += other.keyMismatches
     }
 }

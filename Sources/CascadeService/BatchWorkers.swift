@@ -64,7 +64,7 @@ final class BatchWorkers: @unchecked Sendable {
     /// Memory the pending messages hold, roughly: their bytes plus the arrays and struct.
     var pendingFootprint: Int { condition.withLock { pendingBytes } }
 
-    static func footprint(_ message: KafkaMessage) -> Int { message.value.count + (message.key?.count ?? 0) + 160 }
+    static func footprint(_ message: KafkaMessage) -> Int { (message.value?.count ?? 0) + (message.key?.count ?? 0) + 160 }
 
     /// Waits until the pending messages hold less than `limit` bytes, or `timeout` passes.
     func waitForRoom(belowBytes limit: Int, timeout: TimeInterval) -> Bool {

@@ -12,6 +12,13 @@ public final class CascadeRuntime: @unchecked Sendable {
     private let producer: KafkaProducer
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
+        KafkaClientErrors.route { error in
+            if error.code == 3 {  // UNKNOWN_TOPIC_OR_PART: noticed again at each metadata refresh
+                Log.warning("subscribed topic does not exist yet; waiting for it", ["error": error.message])
+            } else {
+                Log.warning("kafka client error", ["error": error.description, "retriable": "\(error.isRetriable)"])
+            }
+        }
         self.settings = settings
         producer = try KafkaProducer(config: settings.producerConfig())
         relay = OutboxRelay(settings: settings, producer: producer, onPublished: onPublished)
@@ -22,14 +29,31 @@ public final class CascadeRuntime: @unchecked Sendable {
     public func start() throws {
         Log.info("starting", ["librdkafka": KafkaLibrary.versionString])
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
+        let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers, "log_level": "3"])
+            .merging(settings.kafkaOverrides.filteringConsumerOnly()))
+        let t = settings.topics
+        let outputs = [t.results, t.requests, t.deadLetters]
+        let required = settings.largestOutgoingMessageBytes
         if settings.topicPartitions > 0 {
-            let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers]).merging(settings.kafkaOverrides.filteringConsumerOnly()))
-            let t = settings.topics
             do {
-                try admin.createTopics([t.reports, t.results, t.requests, t.deadLetters].map { ($0, settings.topicPartitions) })
+                try admin.createTopics([t.reports, t.results, t.requests, t.deadLetters].map { ($0, settings.topicPartitions) },
+                                       config: [TopicSizeCheck.setting: String(required)])
             } catch {
                 Log.warning("could not create topics; relying on the broker's auto-creation", ["error": "\(error)"])
             }
+        }
+        let reported: Result<[String: [String: String]], KafkaError>
+        do { reported = .success(try admin.topicConfigs(outputs, names: [TopicSizeCheck.setting])) } catch { reported = .failure(error) }
+        switch TopicSizeCheck.evaluate(topics: outputs, required: required, reported: reported) {
+        case .fits:
+            Log.info("output topics take the largest message Cascade may publish", ["bytes": "\(required)"])
+        case let .unknown(topics, why):
+            Log.warning("output topics' size limits not checked", ["topics": topics.joined(separator: ","), "why": why,
+                                                                  "required_bytes": "\(required)"])
+        case .tooSmall(let problems):
+            throw StartupRefusal(description: "output topics refuse messages as large as Cascade may publish (\(required) bytes: "
+                + "--max-report-bytes \(settings.limits.maximumBytes) plus a \(ServiceSettings.envelopeBytes)-byte envelope): "
+                + problems.joined(separator: "; ") + ". Raise their max.message.bytes or lower --max-report-bytes")
         }
         let db = try PostgresConnection(url: settings.databaseURL)
         let applied = try Migrator.migrate(db)

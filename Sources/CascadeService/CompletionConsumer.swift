@@ -17,6 +17,8 @@ public final class CompletionConsumer: @unchecked Sendable {
         public var batches = 0
         public var reports = 0
         public var byCode: [Int: Int] = [:]
+        /// Reports whose message key was not their job id (applied all the same).
+        public var keyMismatches = 0
     }
 
     public init(settings: ServiceSettings, relay: OutboxRelay?) {
@@ -51,7 +53,7 @@ public final class CompletionConsumer: @unchecked Sendable {
     private func run() throws {
         // The schema is migrated by CascadeRuntime.start; each worker opens (and re-opens) its own connection.
         let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] applied in
-            record(applied.effects)
+            record(applied)
             relay?.handOff(applied.outbox)
         }
         workers.start()
@@ -140,8 +142,10 @@ public final class CompletionConsumer: @unchecked Sendable {
         consumerRef = nil  // breaks the consumer → callback → consumer cycle
     }
 
-    private func record(_ effects: BatchEffects) {
+    private func record(_ applied: AppliedBatch) {
+        let effects = applied.effects
         tallies.withLock { c in
+            c.keyMismatches += applied.keyMismatches
             c.batches += 1
             c.reports += effects.results.count
             for result in effects.results { c.byCode[result.code, default: 0] += 1 }
@@ -157,6 +161,8 @@ public final class CompletionConsumer: @unchecked Sendable {
             "lag": "\(lag.values.reduce(0, +))",
             "outbox_published": "\(relay?.publishedCount ?? 0)",
             "outbox_failed_deliveries": "\(relay?.failedDeliveryCount ?? 0)",
+            "outbox_parked": "\(relay?.parkedCount ?? 0)",
+            "key_mismatches": "\(c.keyMismatches)",
             // Near 1: the database (or the workers' own CPU) is the limit; near 0: the input is.
             "worker_utilisation": String(format: "%.2f", workerUtilisation),
             // Polled and waiting for a worker: near its cap, the workers are the limit; near 0, the input.

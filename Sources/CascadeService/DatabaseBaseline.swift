@@ -21,7 +21,7 @@ public struct DatabaseBaseline: @unchecked Sendable {
     @discardableResult
     public func apply(_ batch: [KafkaMessage]) throws -> Int {
         let applied = try processor.process(batch)
-        try OutboxStore.delete(db, ids: applied.outbox.map(\.id))
+        try OutboxStore.settle(db, applied.outbox.map { SettledRow(id: $0.id, parking: []) }, inTransaction: false)
         return applied.effects.results.count
     }
 }

@@ -4,17 +4,20 @@ import Kafka
 import Postgres
 import Synchronization
 
-/// Publishes outbox rows with the idempotent producer and deletes a row only after the broker
-/// acknowledged every message in it. A crash anywhere re-sends (never loses) a message; a
-/// re-send is byte-identical, so its `event-id` is the same.
+/// Publishes outbox rows with the idempotent producer and deletes a row only after every
+/// message in it was acknowledged or parked. A crash anywhere re-sends (never loses) a message;
+/// a re-send is byte-identical, so its `event-id` is the same.
 ///
 /// A row holds every message of one committed batch (OutboxFraming). Two paths lead here. Rows
 /// this process just committed are handed over in memory, so the common case costs one DELETE
 /// and no reading back. A sweep claims rows that are older than `sweepAgeSeconds` (left by a
 /// crash, a failed delivery, or an overflowing hand-off queue) with `FOR UPDATE SKIP LOCKED`, so
-/// several members can sweep one table. A row with one refused message is swept whole, so the
-/// others in it are published again: consumers already see re-sends, keyed by `event-id`.
-public final class OutboxRelay: @unchecked Sendable {
+/// several members can sweep one table.
+///
+/// A message refused for good (too large, invalid, not authorized) is parked with its reason in
+/// the transaction that deletes its row, so it never holds back the rest of its row, later rows
+/// or the sweep. A transient failure keeps the whole row for a sweep (RowDisposition).
+public final class OutboxRelay: @unchecked Sendable {  // because its mutable state is behind `state`, a Mutex
     private let settings: ServiceSettings
     private let producer: KafkaProducer
     private let wakeUp = DispatchSemaphore(value: 0)
@@ -27,34 +30,7 @@ public final class OutboxRelay: @unchecked Sendable {
     static let handOffCapacity = 50_000
     static let sweepAgeSeconds = 5.0
     static let sweepIntervalSeconds = 1.0
-
-    struct RelayState {
-        var stopping = false
-        var published = 0
-        var failedDeliveries = 0
-        var handedOff: [OutboxBatch] = []
-        /// Rows sent and not yet fully reported; a sweep must not claim these.
-        var inFlight: [Int64: InFlightRow] = [:]
-        /// Rows whose every message was delivered, not yet deleted.
-        var delivered: [Int64] = []
-
-        /// Settles `count` messages of row `id`; a row is done when all of them are.
-        mutating func settle(_ id: Int64, count: Int, delivered ok: Bool) {
-            guard var row = inFlight[id] else { return }
-            row.unsettled -= count
-            if ok { published += count } else { failedDeliveries += count; row.refused = true }
-            if row.unsettled > 0 { inFlight[id] = row; return }
-            inFlight[id] = nil
-            if !row.refused { delivered.append(id) }
-        }
-    }
-
-    struct InFlightRow {
-        var unsettled: Int
-        var refused = false
-    }
-
-    /// Delivered rows are deleted in bulk once this many are waiting, or after deleteInterval.
+    /// Settled rows are deleted in bulk once this many are waiting, or after deleteInterval.
     static let deleteBatch = 8
     static let deleteIntervalSeconds = 0.05
     /// Rows one sweep claims at most.
@@ -67,8 +43,10 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     public var publishedCount: Int { state.withLock { $0.published } }
-    /// Deliveries the broker refused; those rows stay for a later sweep.
+    /// Deliveries that failed for a reason that may pass; those rows stay for a later sweep.
     public var failedDeliveryCount: Int { state.withLock { $0.failedDeliveries } }
+    /// Messages refused for good and parked (`cascade parked list`).
+    public var parkedCount: Int { state.withLock { $0.parked } }
 
     /// Starts the relay thread. It opens its own database connection there.
     public func start() {
@@ -106,37 +84,31 @@ public final class OutboxRelay: @unchecked Sendable {
         var lastSweep = Date.distantPast
         var lastDelete = Date()
         while true {
-            let (stopping, batch, deliveredCount, inFlightCount) = state.withLock { s in
+            let (stopping, batch, settledCount, inFlightCount) = state.withLock { s in
                 let batch = s.handedOff
                 s.handedOff = []
-                for row in batch { s.inFlight[row.id] = InFlightRow(unsettled: row.messages.count) }
-                return (s.stopping, batch, s.delivered.count, s.inFlight.count)
+                for row in batch { s.send(row) }
+                return (s.stopping, batch, s.settled.count, s.inFlight.count)
             }
             do {
                 if db == nil { db = try PostgresConnection(url: settings.databaseURL) }
                 // Sending never waits for the broker: deliveries come back on the producer's
-                // thread, and the rows they cover are deleted in bulk below.
+                // thread, and the rows they settle are deleted in bulk below.
                 for row in batch { try send(row) }
-                let deleteDue = deliveredCount >= Self.deleteBatch
-                    || (deliveredCount > 0 && (Date().timeIntervalSince(lastDelete) >= Self.deleteIntervalSeconds || stopping))
+                let deleteDue = settledCount >= Self.deleteBatch
+                    || (settledCount > 0 && (Date().timeIntervalSince(lastDelete) >= Self.deleteIntervalSeconds || stopping))
                 if deleteDue {
-                    let ids = state.withLock { s in defer { s.delivered = [] }; return s.delivered }
-                    do {
-                        try OutboxStore.delete(db!, ids: ids)
-                    } catch {
-                        state.withLock { $0.delivered += ids }  // deleted next time (or swept: re-sent, same bytes)
-                        throw error
-                    }
+                    try deleteSettled(db!)
                     lastDelete = Date()
                 } else if stopping && inFlightCount > 0 {
                     try producer.flush(timeoutMs: 10_000)
                 } else if stopping || Date().timeIntervalSince(lastSweep) >= Self.sweepIntervalSeconds {
-                    let swept = try sweep(db!)
+                    let (claimed, resolved) = try sweep(db!)
                     lastSweep = Date()
-                    if swept == Self.sweepRowLimit { continue }  // more waiting
+                    if claimed == Self.sweepRowLimit && resolved == claimed { continue }  // more waiting
                     if stopping { return }
                 } else if batch.isEmpty {
-                    let wait = deliveredCount > 0 ? Self.deleteIntervalSeconds : Self.sweepIntervalSeconds
+                    let wait = settledCount > 0 ? Self.deleteIntervalSeconds : Self.sweepIntervalSeconds
                     _ = wakeUp.wait(timeout: .now() + wait)
                 }
                 backoff = 0.1
@@ -151,29 +123,50 @@ public final class OutboxRelay: @unchecked Sendable {
         }
     }
 
-    private func send(_ row: OutboxBatch) throws {
-        var sent = 0
+    private func deleteSettled(_ db: PostgresConnection) throws {
+        let rows = state.withLock { s in defer { s.settled = [] }; return s.settled }
         do {
-            for message in row.messages {
+            try OutboxStore.settle(db, rows, inTransaction: false)
+        } catch {
+            state.withLock { $0.settled += rows }  // deleted next time (or swept: re-sent, same bytes)
+            throw error
+        }
+        noteParked(rows.flatMap(\.parking))
+    }
+
+    private func send(_ row: OutboxBatch) throws {
+        for (position, message) in row.messages.enumerated() {
+            do {
                 try producer.send(outgoing(message)) { [self] result in
-                    let ok: Bool
-                    if case .success = result { ok = true } else { ok = false }
+                    let outcome = Self.outcome(of: result)
                     let wake = state.withLock { s in
-                        s.settle(row.id, count: 1, delivered: ok)
-                        return s.delivered.count >= Self.deleteBatch || s.stopping
+                        s.record(outcome, row: row.id, position: position)
+                        return s.settled.count >= Self.deleteBatch || s.stopping
                     }
-                    if ok { onPublished?(message) } else {
+                    if case .delivered = outcome { onPublished?(message) }
+                    if case .failed = outcome {
                         Log.warning("outbox message not delivered; a later sweep retries its row",
                                     ["row": "\(row.id)", "topic": message.topic, "error": "\(result)"])
                     }
                     if wake { wakeUp.signal() }
                 }
-                sent += 1
+            } catch where error.isPermanentRefusal {
+                // librdkafka refused it before sending (too large for message.max.bytes, say).
+                state.withLock { $0.record(.refused(error), row: row.id, position: position) }
+            } catch {
+                // What was not sent counts as failed: the row stays for a sweep.
+                state.withLock { s in
+                    for rest in position..<row.messages.count { s.record(.failed, row: row.id, position: rest) }
+                }
+                throw error
             }
-        } catch {
-            // What was not sent counts as refused: the row stays for a sweep.
-            state.withLock { $0.settle(row.id, count: row.messages.count - sent, delivered: false) }
-            throw error
+        }
+    }
+
+    private static func outcome(of result: DeliveryResult) -> MessageOutcome {
+        switch result {
+        case .success: .delivered
+        case .failure(let error): error.isPermanentRefusal ? .refused(error) : .failed
         }
     }
 
@@ -182,19 +175,46 @@ public final class OutboxRelay: @unchecked Sendable {
                         headers: message.headers.map { KafkaHeader($0.name, $0.value) })
     }
 
-    /// One claim–produce–delete cycle over old rows, in one transaction of two round trips.
-    private func sweep(_ db: PostgresConnection) throws -> Int {
+    /// Each parked message is logged once, when its row is deleted.
+    private func noteParked(_ parked: [ParkedAt]) {
+        guard !parked.isEmpty else { return }
+        state.withLock { $0.parked += parked.count }
+        for p in parked {
+            Log.warning("message parked: the broker refused it for good; `cascade parked list` shows it", [
+                "topic": p.parked.message.topic, "outbox_row": "\(p.row)", "position": "\(p.position)",
+                "bytes": "\(p.parked.message.size)", "reason": p.parked.reason,
+            ])
+        }
+    }
+
+    /// One claim–produce–settle cycle over old rows, in one transaction of two round trips.
+    /// Returns how many rows it claimed and how many of those it deleted.
+    private func sweep(_ db: PostgresConnection) throws -> (claimed: Int, resolved: Int) {
         do {
-            let inFlight = state.withLock { Array($0.inFlight.keys) + $0.delivered }
-            let rows = try OutboxStore.claimInNewTransaction(db, limit: Self.sweepRowLimit, olderThanSeconds: Self.sweepAgeSeconds,
-                                                             excluding: inFlight)
+            let claimed = try OutboxStore.claimInNewTransaction(db, limit: Self.sweepRowLimit, olderThanSeconds: Self.sweepAgeSeconds,
+                                                                excluding: state.withLock { $0.busyRows })
+            var rows: [OutboxBatch] = []
+            var quarantine: [PipelineStatement] = []
+            var quarantined: [SettledRow] = []
+            for row in claimed {
+                switch row {
+                case .decoded(let batch): rows.append(batch)
+                case let .undecodable(id, bytes, error):
+                    // Moved aside whole: one bad row must not stop the sweep for every row after it.
+                    Log.error("outbox row does not decode; parked whole", ["outbox_row": "\(id)", "error": "\(error)"])
+                    quarantine.append(ParkedStore.insertUndecodableStatement(row: id, bytes: bytes, reason: "undecodable outbox row: \(error)"))
+                    quarantined.append(SettledRow(id: id, parking: []))
+                }
+            }
             if !rows.isEmpty {
                 Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)",
                                                                 "messages": "\(rows.reduce(0) { $0 + $1.messages.count })"])
             }
-            let delivered = rows.isEmpty ? [] : try produce(rows)
-            try OutboxStore.deleteAndCommit(db, ids: delivered)
-            return rows.count
+            let settled = try produce(rows)
+            try OutboxStore.settle(db, quarantined + settled, extra: quarantine, inTransaction: true)
+            state.withLock { $0.parked += quarantined.count }
+            noteParked(settled.flatMap(\.parking))
+            return (claimed.count, quarantined.count + settled.count)
         } catch {
             if db.isConnected { _ = try? db.query("ROLLBACK") }
             throw error
@@ -202,28 +222,29 @@ public final class OutboxRelay: @unchecked Sendable {
     }
 
     /// Sends and waits: the sweep's rows are claimed inside a transaction that must end.
-    /// Returns the ids of the rows whose every message the broker acknowledged.
-    private func produce(_ rows: [OutboxBatch]) throws -> [Int64] {
-        let messages = rows.flatMap(\.messages)
-        let results = try producer.sendAndWait(messages.map(outgoing), timeout: .seconds(40))
-        var delivered: [Int64] = []
+    /// Returns the rows to delete: every message delivered or refused for good.
+    private func produce(_ rows: [OutboxBatch]) throws -> [SettledRow] {
+        guard !rows.isEmpty else { return [] }
+        let results = try producer.sendAndWait(rows.flatMap(\.messages).map(outgoing), timeout: .seconds(40))
+        var settled: [SettledRow] = []
         var failures: [String] = []
         var published = 0
         var index = 0
         for row in rows {
-            var refused = false
+            var outcomes: [MessageOutcome] = []
             for message in row.messages {
-                switch results[index] {
-                case .success:
-                    published += 1
-                    onPublished?(message)
-                case .failure(let error):
-                    refused = true
-                    failures.append("\(message.topic): \(error)")
+                let outcome = Self.outcome(of: results[index])
+                outcomes.append(outcome)
+                switch outcome {
+                case .delivered: published += 1; onPublished?(message)
+                case .failed: failures.append("\(message.topic): \(results[index])")
+                case .refused: break
                 }
                 index += 1
             }
-            if !refused { delivered.append(row.id) }
+            if case .delete(let parking) = RowDisposition.of(row, outcomes: outcomes) {
+                settled.append(SettledRow(id: row.id, parking: parking))
+            }
         }
         state.withLock {
             $0.published += published
@@ -233,6 +254,6 @@ public final class OutboxRelay: @unchecked Sendable {
             Log.warning("some outbox messages were not delivered; a later sweep retries their rows",
                         ["failed": "\(failures.count)", "first_error": first])
         }
-        return delivered
+        return settled
     }
 }

@@ -27,32 +27,51 @@ enum OutboxStore {
             """, [limit, olderThanSeconds, PostgresArray(excluding)])
     }
 
-    /// BEGIN and claim in one round trip; the caller ends the transaction.
+    /// A claimed row: its messages, or its bytes when they do not decode.
+    enum ClaimedRow {
+        case decoded(OutboxBatch)
+        case undecodable(id: Int64, bytes: [UInt8], error: OutboxFraming.DecodingError)
+    }
+
+    /// BEGIN and claim in one round trip; the caller ends the transaction. A row that does not
+    /// decode is returned as such, so it cannot stop the rows after it.
     static func claimInNewTransaction(_ db: PostgresConnection, limit: Int, olderThanSeconds: Double,
-                                      excluding: [Int64] = []) throws -> [OutboxBatch] {
+                                      excluding: [Int64] = []) throws -> [ClaimedRow] {
         let results = try db.pipeline([PipelineStatement("BEGIN"),
                                        claimStatement(limit: limit, olderThanSeconds: olderThanSeconds, excluding: excluding)])
         return try results[1].rows.map { row in
             let id = try row.int("id")
-            do {
-                return OutboxBatch(id: id, messages: try OutboxFraming.decode(try row.bytes("messages")))
+            let bytes = try row.bytes("messages")
+            do throws(OutboxFraming.DecodingError) {
+                return .decoded(OutboxBatch(id: id, messages: try OutboxFraming.decode(bytes)))
             } catch {
-                throw PostgresError.client("outbox row \(id): \(error)")
+                return .undecodable(id: id, bytes: bytes, error: error)
             }
         }
     }
 
-    /// Deletes what was delivered and commits, in one round trip.
-    static func deleteAndCommit(_ db: PostgresConnection, ids: [Int64]) throws {
-        var statements: [PipelineStatement] = []
-        if !ids.isEmpty { statements.append(deleteStatement(ids)) }
-        statements.append(PipelineStatement("COMMIT"))
-        _ = try db.pipeline(statements)
-    }
-
-    static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
-        guard !ids.isEmpty else { return }
-        _ = try db.pipeline([deleteStatement(ids)])
+    /// Parks what the rows park and deletes them; `inTransaction` adds the COMMIT of the
+    /// caller's transaction, otherwise parking and deleting get a transaction of their own
+    /// (a row must never be gone while its parked messages are not yet stored).
+    static func settle(_ db: PostgresConnection, _ rows: [SettledRow], extra: [PipelineStatement] = [],
+                       inTransaction: Bool) throws {
+        var statements = extra
+        for row in rows {
+            for p in row.parking { statements.append(ParkedStore.insertStatement(p.parked, from: ParkOrigin(outboxRow: p.row, position: p.position))) }
+        }
+        if !rows.isEmpty { statements.append(deleteStatement(rows.map(\.id))) }
+        if inTransaction {
+            statements.append(PipelineStatement("COMMIT"))
+        } else if statements.count > 1 {
+            statements = [PipelineStatement("BEGIN")] + statements + [PipelineStatement("COMMIT")]
+        }
+        guard !statements.isEmpty else { return }
+        do {
+            _ = try db.pipeline(statements)
+        } catch {
+            if statements.count > 1, db.isConnected { _ = try? db.query("ROLLBACK") }
+            throw error
+        }
     }
 
     private static func deleteStatement(_ ids: [Int64]) -> PipelineStatement {

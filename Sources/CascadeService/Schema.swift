@@ -131,5 +131,23 @@ enum Schema {
             FROM outbox_v2 ORDER BY id;
             DROP TABLE outbox_v2;
             """),
+        // A message the broker refused for good (too large, invalid, not authorized) must
+        // neither block the outbox nor vanish: it is parked here with why, and an operator
+        // re-sends it (`cascade parked resend`) once the broker's configuration is fixed. The
+        // full original of a dead letter cut to fit is kept here too.
+        Migration(version: 4, name: "parked messages", sql: """
+            CREATE TABLE parked_messages (
+                id          bigserial PRIMARY KEY,
+                topic       text,
+                event_id    text,
+                size        integer NOT NULL,
+                -- OutboxFraming of this one message, or the bytes of an outbox row that did not decode (topic NULL).
+                message     bytea COMPRESSION lz4 NOT NULL,
+                reason      text NOT NULL,
+                outbox_row  bigint,
+                position    integer,
+                parked_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+            );
+            """),
     ]
 }

@@ -30,7 +30,29 @@ public struct ServiceSettings: Sendable {
     public var authorizer: any ReportAuthorizer = AllowAllAuthorizer()
 
     var planner: CompletionPlanner {
-        CompletionPlanner(topics: topics, depthLimit: depthLimit, authorizer: authorizer)
+        CompletionPlanner(topics: topics, depthLimit: depthLimit, authorizer: authorizer,
+                          deadLetterSizeLimit: limits.maximumBytes)
+    }
+
+    /// Room for what Cascade adds around a report's bytes: a downstream request's envelope
+    /// (ids of at most 255 characters, the trigger), a dead letter's headers (a reason of at
+    /// most 1 KiB, its source), a result record, and the record framing. About 2 KiB is used;
+    /// the rest is margin for the original headers a dead letter keeps.
+    public static let envelopeBytes = 64 << 10
+
+    /// The largest message Cascade may publish: the producer is set to take it, and the output
+    /// topics must (`max.message.bytes`), or `consume` refuses to start.
+    public var largestOutgoingMessageBytes: Int { limits.maximumBytes + Self.envelopeBytes }
+
+    /// Why the producer could not send the largest message Cascade may emit, if it cannot:
+    /// an explicit `message.max.bytes` below what `--max-report-bytes` needs.
+    public func producerSizeProblem() -> String? {
+        guard let set = kafkaOverrides["message.max.bytes"], let bytes = Int(set), bytes < largestOutgoingMessageBytes else {
+            return nil
+        }
+        return "message.max.bytes=\(set) is below the \(largestOutgoingMessageBytes) bytes Cascade may publish with "
+            + "--max-report-bytes \(limits.maximumBytes) (the report plus a \(Self.envelopeBytes)-byte envelope); "
+            + "raise it or lower --max-report-bytes"
     }
     /// Longest time between offset commits while reports flow.
     public var commitIntervalSeconds: Double = 0.2
@@ -49,6 +71,17 @@ public struct ServiceSettings: Sendable {
             "queued.max.messages.kbytes": "8192",
             "statistics.interval.ms": "5000",
             "partition.assignment.strategy": "cooperative-sticky",
+            // A dead member's partitions move after session.timeout.ms; librdkafka's 45 s
+            // default held a backlog for most of a minute after a kill -9. librdkafka heartbeats
+            // from its own thread, so a slow batch never misses one: 10 s (3 heartbeats) costs
+            // nothing in false expiries. The poll loop never blocks on the database, so the
+            // default max.poll.interval.ms (300 s) is only reached when the loop itself is stuck.
+            "session.timeout.ms": "10000",
+            "heartbeat.interval.ms": "3000",
+            "max.poll.interval.ms": "300000",
+            // A subscribed topic that does not exist yet is noticed at the next metadata
+            // refresh: every 5 minutes by default, every 5 s here (one small request each).
+            "topic.metadata.refresh.interval.ms": "5000",
             "log_level": "4",
         ]).merging(kafkaOverrides)
     }
@@ -64,6 +97,8 @@ public struct ServiceSettings: Sendable {
             "linger.ms": Self.relayLingerMs,
             // Bounded, so a relay round never holds its outbox claim for librdkafka's 5-minute default.
             "message.timeout.ms": "30000",
+            // Everything Cascade may publish must fit (librdkafka's default is 1,000,000).
+            "message.max.bytes": String(largestOutgoingMessageBytes),
             "log_level": "4",
         ]).merging(kafkaOverrides.filteringConsumerOnly())
     }

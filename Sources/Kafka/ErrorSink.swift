@@ -2,14 +2,28 @@ import CRdKafka
 import Foundation
 import Synchronization
 
+/// Where errors that librdkafka reports asynchronously go as they happen. By default a plain
+/// line on standard error; a service routes them into its own log (`route`).
+public enum KafkaClientErrors {
+    public typealias Handler = @Sendable (KafkaError) -> Void
+    private static let handler = Mutex<Handler?>(nil)
+
+    public static func route(to newHandler: @escaping Handler) { handler.withLock { $0 = newHandler } }
+
+    static func report(_ error: KafkaError) {
+        if let route = handler.withLock({ $0 }) { return route(error) }
+        FileHandle.standardError.write(Data("kafka: \(error)\n".utf8))
+    }
+}
+
 /// Collects errors librdkafka reports asynchronously (error_cb), bounded so a flapping broker
-/// cannot grow memory; they are also logged to standard error as they happen.
+/// cannot grow memory; they are also reported (`KafkaClientErrors`) as they happen.
 class ErrorSink {
     private let errors = Mutex<[KafkaError]>([])
     private static let capacity = 256
 
     func report(_ error: KafkaError) {
-        FileHandle.standardError.write(Data("kafka: \(error)\n".utf8))
+        KafkaClientErrors.report(error)
         errors.withLock {
             if $0.count >= Self.capacity { $0.removeFirst() }
             $0.append(error)

@@ -12,9 +12,10 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     deinit { rd_kafka_destroy(handle) }
 
-    /// Creates the topics that do not exist yet; an existing topic is success, whatever its size.
+    /// Creates the topics that do not exist yet, with `config` (topic properties such as
+    /// `max.message.bytes`); an existing topic is success, whatever its size and settings.
     public func createTopics(_ topics: [(name: String, partitions: Int)], replicationFactor: Int = 1,
-                             timeoutMs: Int = 15_000) throws(KafkaError) {
+                             config: [String: String] = [:], timeoutMs: Int = 15_000) throws(KafkaError) {
         guard !topics.isEmpty else { return }
         var errstr = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
@@ -24,6 +25,10 @@ public final class KafkaAdmin: @unchecked Sendable {
                 throw .invalidArgument("topic \(topic.name): \(cString(errstr))")
             }
             newTopics.append(t)
+            for (name, value) in config.sorted(by: { $0.key < $1.key }) {
+                let err = rd_kafka_NewTopic_set_config(t, name, value)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "topic \(topic.name) config \(name)") }
+            }
         }
         let queue = rd_kafka_queue_new(handle)!
         defer { rd_kafka_queue_destroy(queue) }
@@ -66,6 +71,53 @@ public final class KafkaAdmin: @unchecked Sendable {
             return md.topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR ? Int(md.topics[i].partition_cnt) : nil
         }
         return nil
+    }
+
+    /// The named settings of each topic as the broker reports them (DescribeConfigs). A topic
+    /// or setting the broker leaves out is absent; a broker without DescribeConfigs throws.
+    public func topicConfigs(_ topics: [String], names: Set<String>,
+                             timeoutMs: Int = 10_000) throws(KafkaError) -> [String: [String: String]] {
+        guard !topics.isEmpty else { return [:] }
+        var errstr = [CChar](repeating: 0, count: 512)
+        var resources: [OpaquePointer?] = topics.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
+        defer { resources.forEach { rd_kafka_ConfigResource_destroy($0) } }
+        let queue = rd_kafka_queue_new(handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)!
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
+        rd_kafka_DescribeConfigs(handle, &resources, resources.count, options, queue)
+
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeoutMs + 1000)) else {
+            throw .timedOut("describe configs of \(topics)")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, context: "describe configs: \(String(cString: rd_kafka_event_error_string(event)))")
+        }
+        var count = 0
+        guard let result = rd_kafka_event_DescribeConfigs_result(event),
+              let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return [:] }
+        var configs: [String: [String: String]] = [:]
+        for i in 0..<count {
+            let resource = described[i]
+            let topic = String(cString: rd_kafka_ConfigResource_name(resource))
+            let resourceErr = rd_kafka_ConfigResource_error(resource)
+            if resourceErr != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let text = rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""
+                throw KafkaError(resourceErr, context: "describe configs of \(topic) \(text)")
+            }
+            var entryCount = 0
+            guard let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) else { continue }
+            var values: [String: String] = [:]
+            for j in 0..<entryCount {
+                let name = String(cString: rd_kafka_ConfigEntry_name(entries[j]))
+                if names.contains(name), let value = rd_kafka_ConfigEntry_value(entries[j]) { values[name] = String(cString: value) }
+            }
+            configs[topic] = values
+        }
+        return configs
     }
 
     /// The offsets a consumer group has committed; a partition without a commit is absent.

@@ -57,6 +57,20 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String { "\(name) (\(code)): \(message)" }
 
+    /// The broker or the client refused this one message for a reason that sending it again
+    /// cannot fix (its size, its content, the caller's rights, a topic that does not exist).
+    /// Other messages are unaffected; a transient failure, by contrast, affects them all.
+    public var isPermanentRefusal: Bool { !isRetriable && Self.permanentRefusalCodes.contains(code) }
+
+    private static let permanentRefusalCodes: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        // Local: the topic is still unknown after topic.metadata.propagation.max.ms, so it
+        // was not created (Cascade creates its topics at start, or the broker auto-creates).
+        RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+    ].reduce(into: []) { $0.insert($1.rawValue) }
+
     private static let transientCodes: Set<rd_kafka_resp_err_t> = [
         RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
         RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,

@@ -31,12 +31,13 @@ public struct KafkaMessage: Sendable {
     public let partition: Int32
     public let offset: Int64
     public let key: [UInt8]?
-    public let value: [UInt8]
+    /// nil for a null value (a tombstone).
+    public let value: [UInt8]?
     public let headers: [KafkaHeader]
     /// Milliseconds since the epoch, or nil when the broker gave none.
     public let timestampMs: Int64?
 
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
                 headers: [KafkaHeader], timestampMs: Int64?) {
         self.topic = topic
         self.partition = partition
@@ -58,7 +59,7 @@ public struct KafkaMessage: Sendable {
         partition = msg.partition
         offset = msg.offset
         key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) }
-        value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) } ?? []
+        value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) }
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(m, &tsType)
         timestampMs = tsType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts
@@ -86,11 +87,12 @@ public struct KafkaMessage: Sendable {
 public struct OutgoingMessage: Sendable {
     public var topic: String
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// nil produces a null value (a tombstone).
+    public var value: [UInt8]?
     public var headers: [KafkaHeader]
     public var partition: Int32?
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [], partition: Int32? = nil) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader] = [], partition: Int32? = nil) {
         self.topic = topic
         self.key = key
         self.value = value

@@ -65,8 +65,9 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
-    /// Sends a batch and waits for every delivery report, in the order given.
-    /// Throws only for a message librdkafka refused to queue; broker failures are results.
+    /// Sends a batch and waits for every delivery report, in the order given. A message
+    /// librdkafka refuses to queue (too large, say) is a failed result like a broker's refusal,
+    /// and the others are still sent. Throws only when the reports do not come in time.
     public func sendAndWait(_ messages: [OutgoingMessage], timeout: Duration = .seconds(60)) throws(KafkaError) -> [DeliveryResult] {
         let results = Mutex<[DeliveryResult?]>(Array(repeating: nil, count: messages.count))
         let group = DispatchGroup()
@@ -78,8 +79,8 @@ public final class KafkaProducer: @unchecked Sendable {
                     group.leave()
                 }
             } catch {
+                results.withLock { $0[index] = .failure(error) }
                 group.leave()
-                throw error
             }
         }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
@@ -121,7 +122,7 @@ public final class KafkaProducer: @unchecked Sendable {
             }
         }
         let error: OpaquePointer? = message.topic.withCString { topic in
-            message.value.withUnsafeBytes { value in
+            withOptionalBytes(message.value) { value in
                 withOptionalBytes(message.key) { key in
                     var args = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
                     args[0].vtype = RD_KAFKA_VTYPE_TOPIC
@@ -129,8 +130,8 @@ public final class KafkaProducer: @unchecked Sendable {
                     args[1].vtype = RD_KAFKA_VTYPE_PARTITION
                     args[1].u.i32 = message.partition ?? RD_KAFKA_PARTITION_UA
                     args[2].vtype = RD_KAFKA_VTYPE_VALUE
-                    args[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                    args[2].u.mem.size = value.count
+                    args[2].u.mem.ptr = value.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
+                    args[2].u.mem.size = value?.count ?? 0
                     args[3].vtype = RD_KAFKA_VTYPE_KEY
                     args[3].u.mem.ptr = key.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
                     args[3].u.mem.size = key?.count ?? 0

@@ -47,7 +47,8 @@ final class CompletionPlannerTests: XCTestCase {
         XCTAssertNil(answer["success"])
         XCTAssertNil(answer["message"])
         XCTAssertEqual(effects.outbox.last?.key, Array("job-1".utf8))
-        XCTAssertEqual(effects.outbox.last?.headers, [OutboxHeader("request-id", "req-1")])
+        XCTAssertEqual(effects.outbox.last?.headers, [OutboxHeader("event-id", source.eventId(.result).lowercasedText),
+                                                      OutboxHeader("request-id", "req-1")])
     }
 
     func testADownstreamRequestCarriesTheJobTheTriggerAndAStableEventId() throws {
@@ -154,7 +155,8 @@ final class CompletionPlannerTests: XCTestCase {
         let dead = effects.outbox[0]
         XCTAssertEqual(dead.key, Array("job-1".utf8))
         XCTAssertEqual(dead.value, Array("{oops".utf8))
-        XCTAssertEqual(dead.headers, [OutboxHeader("request-id", "r9"), OutboxHeader("dlq-reason", "report is not valid JSON"),
+        XCTAssertEqual(dead.headers, [OutboxHeader("request-id", "r9"), OutboxHeader("event-id", source.eventId(.deadLetter).lowercasedText),
+                                      OutboxHeader("dlq-reason", "report is not valid JSON"),
                                       OutboxHeader("dlq-source-topic", "pie.job-completions"),
                                       OutboxHeader("dlq-source-partition", "2"), OutboxHeader("dlq-source-offset", "41")])
         let answer = try decodeJSON(effects.outbox[1].value)
@@ -165,6 +167,60 @@ final class CompletionPlannerTests: XCTestCase {
         let anonymous = plan([.rejected(raw("junk"), ReportRejection("report is not valid JSON"))], snapshot([]))
         XCTAssertEqual(anonymous.outbox.map(\.topic), [topics.deadLetters], "no job id: nobody to answer")
         XCTAssertEqual(anonymous.results.first?.code, 400)
+    }
+
+    /// Every answer to one report message carries the same event-id, wherever and however often
+    /// it is planned (a re-send copies the bytes; a redelivery plans it again).
+    func testAnswersCarryAnEventIdDerivedFromTheReportMessage() throws {
+        let first = plan([.report(report())], snapshot([job()]))
+        let again = plan([.report(report())], snapshot(first.completedJobs))
+        let eventId = { (effects: BatchEffects) in effects.outbox.first { $0.topic == self.topics.results }?.header("event-id") }
+        XCTAssertEqual(eventId(first), Array(source.eventId(.result).lowercasedText.utf8))
+        XCTAssertEqual(eventId(again), eventId(first), "a redelivered report is answered under the same event-id")
+        XCTAssertEqual(again.results.first?.duplicate, true)
+
+        let elsewhere = ReportSource(topic: source.topic, partition: source.partition, offset: source.offset + 1)
+        XCTAssertNotEqual(elsewhere.eventId(.result), source.eventId(.result))
+        XCTAssertNotEqual(source.eventId(.deadLetter), source.eventId(.result))
+    }
+
+    func testADeadLetterTooLargeToPublishIsCutAndItsOriginalParked() throws {
+        let planner = CompletionPlanner(topics: topics, deadLetterSizeLimit: 1000)
+        let big = RawReport(key: Array("job-1".utf8), value: Array(repeating: UInt8(ascii: "x"), count: 5000), headers: [],
+                            source: source)
+        let effects = planner.plan([.rejected(big, ReportRejection("report is 5000 bytes, over the limit", jobId: "job-1"))],
+                                   snapshot: snapshot([job()]), now: t0)
+        let letter = try XCTUnwrap(effects.outbox.first { $0.topic == topics.deadLetters })
+        XCTAssertEqual(letter.size, 1000 + "dlq-original-size".utf8.count + 4, "cut to the limit, then the size header")
+        XCTAssertEqual(letter.header("dlq-original-size"), Array("5000".utf8))
+        XCTAssertEqual(letter.value.map { Set($0) }, [UInt8(ascii: "x")])
+        XCTAssertEqual(effects.parked.count, 1)
+        let original = try XCTUnwrap(effects.parked.first)
+        XCTAssertEqual(original.message.value, big.value, "the whole original is kept")
+        XCTAssertEqual(original.message.header("event-id"), letter.header("event-id"))
+        XCTAssertTrue(original.reason.contains("cut from 5000"), original.reason)
+
+        let small = planner.plan([.rejected(raw("{oops", key: "job-1"), ReportRejection("bad", jobId: "job-1"))],
+                                 snapshot: snapshot([job()]), now: t0)
+        XCTAssertTrue(small.parked.isEmpty)
+        XCTAssertNil(small.outbox[0].header("dlq-original-size"))
+    }
+
+    func testATombstoneIsDeadLetteredWithANullValue() throws {
+        let tombstone = RawReport(key: Array("job-1".utf8), value: nil, headers: [], source: source)
+        let effects = plan([.rejected(tombstone, ReportRejection("null", jobId: "job-1"))], snapshot([job()]))
+        let letter = try XCTUnwrap(effects.outbox.first)
+        XCTAssertEqual(letter.topic, topics.deadLetters)
+        XCTAssertNil(letter.value, "the value stays null, not empty")
+    }
+
+    func testALongReasonIsClippedInTheDeadLetterAndTheAnswer() throws {
+        let reason = String(repeating: "r", count: 10_000)
+        let effects = plan([.rejected(raw("x", key: "job-1"), ReportRejection(reason, jobId: "job-1"))], snapshot([job()]))
+        let header = try XCTUnwrap(effects.outbox[0].header("dlq-reason"))
+        XCTAssertLessThanOrEqual(header.count, DeadLetter.reasonLimit)
+        XCTAssertTrue(String(decoding: header, as: UTF8.self).hasSuffix("…"))
+        XCTAssertEqual(try decodeJSON(effects.outbox[1].value)["message"]?.stringValue.map { Array($0.utf8) }, header)
     }
 
     func testABadReportDoesNotDisturbTheOthersInItsBatch() {

@@ -1,5 +1,6 @@
 import CascadeDomain
 import Foundation
+import XCTest
 
 let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 let source = ReportSource(topic: "pie.job-completions", partition: 2, offset: 41)
@@ -49,4 +50,4 @@ final class IdSequence {
     }
 }
 
-func decodeJSON(_ bytes: [UInt8]) throws -> JSONValue { try JSONParser.parse(bytes) }
+func decodeJSON(_ bytes: [UInt8]?) throws -> JSONValue { try JSONParser.parse(try XCTUnwrap(bytes, "a null value")) }

@@ -36,6 +36,37 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22])) { XCTAssertTrue("\($0)".contains("UTF-8")) }
     }
 
+    /// 110,000 members (about 1 MiB): the duplicate check once made this take 16 s. Its time
+    /// is measured by the bench (docs/BENCHMARKS.md); here, that wide objects keep every member
+    /// in order and still refuse a duplicate wherever it sits.
+    func testAWideObjectKeepsEveryMemberAndRefusesADuplicateAnywhere() throws {
+        let count = 110_000
+        let members = (0..<count).map { #""k\#($0)":\#($0)"# }
+        let value = try JSONParser.parse("{" + members.joined(separator: ",") + "}")
+        let parsed = try XCTUnwrap(value.objectMembers)
+        XCTAssertEqual(parsed.count, count)
+        XCTAssertEqual(parsed.last?.key, "k\(count - 1)")
+        XCTAssertEqual(value["k54321"], 54321)
+
+        for (first, second) in [(0, 1), (3, 5), (0, count - 1), (JSONParser.linearScanLimit - 1, JSONParser.linearScanLimit + 1),
+                                (count - 2, count - 1)] {
+            var keys = (0..<count).map { "k\($0)" }
+            keys[second] = keys[first]
+            let text = "{" + keys.map { #""\#($0)":0"# }.joined(separator: ",") + "}"
+            XCTAssertThrowsError(try JSONParser.parse(text), "\(first) and \(second)") { error in
+                XCTAssertTrue("\(error)".contains(#"duplicate key "k\#(first)""#), "\(error)")
+            }
+        }
+    }
+
+    func testADuplicateKeyIsQuotedShort() throws {
+        let key = String(repeating: "k", count: 10_000)
+        XCTAssertThrowsError(try JSONParser.parse(#"{"\#(key)":1,"\#(key)":2}"#)) { error in
+            let message = (error as? JSONParser.Failure)?.message ?? ""
+            XCTAssertEqual(message, "duplicate key \"" + String(repeating: "k", count: JSONParser.quotedKeyLimit) + "…\"")
+        }
+    }
+
     func testRefusesNestingDeeperThanTheLimit() {
         XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)))
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))

@@ -9,10 +9,20 @@ final class OutboxFramingTests: XCTestCase {
         OutboxMessage(topic: "cascade.requests", key: nil, value: [], headers: []),
         OutboxMessage(topic: "dlq-ü", key: [], value: [0x00, 0xFF, 0x7F],
                       headers: [OutboxHeader("raw", [0xFF, 0x00]), OutboxHeader("none", nil), OutboxHeader("empty", [])]),
+        OutboxMessage(topic: "dlq", key: Array("job-2".utf8), value: nil, headers: [OutboxHeader("dlq-reason", "tombstone")]),
     ]
 
     func testRoundTripKeepsEveryFieldAndTheOrder() throws {
         XCTAssertEqual(try OutboxFraming.decode(OutboxFraming.encode(messages)), messages)
+    }
+
+    /// A tombstone's dead letter keeps its null value; an empty value stays empty.
+    func testANullValueIsMinusOneAndDistinctFromEmpty() throws {
+        let null = OutboxMessage(topic: "t", key: nil, value: nil)
+        XCTAssertEqual(OutboxFraming.encode([null]), [0x01, 0, 0, 0, 1, 0x74, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])
+        let decoded = try OutboxFraming.decode(OutboxFraming.encode([null, OutboxMessage(topic: "t", key: nil, value: [])]))
+        XCTAssertNil(decoded[0].value)
+        XCTAssertEqual(decoded[1].value, [])
     }
 
     func testNoMessagesIsTheFormatByteAlone() throws {

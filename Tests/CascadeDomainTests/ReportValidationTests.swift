@@ -119,11 +119,39 @@ final class ReportValidationTests: XCTestCase {
         XCTAssertEqual(r?.jobId, "job-1")
     }
 
-    func testAKeyThatIsNotTheJobIdIsRejected() {
-        let r = rejection(raw(valid, key: "job-2"))
-        XCTAssertEqual(r?.message, "message key must equal job_id \"job-1\"")
-        XCTAssertEqual(r?.jobId, "job-1")
-        XCTAssertNotNil(accepted(raw(valid)))  // no key at all is fine
+    /// Producers may key by anything (a request id, a model id); the value's job_id rules.
+    func testAKeyThatIsNotTheJobIdIsAcceptedAndNoticed() throws {
+        for key in ["job-2", "", "model-A"] {
+            let message = raw(valid, key: key)
+            XCTAssertEqual(accepted(message)?.jobId, "job-1", key)
+            XCTAssertTrue(ReportValidation.keyDiffers(message, from: "job-1"), key)
+        }
+        XCTAssertFalse(ReportValidation.keyDiffers(raw(valid, key: "job-1"), from: "job-1"))
+        XCTAssertFalse(ReportValidation.keyDiffers(raw(valid), from: "job-1"), "no key is not a mismatch")
+    }
+
+    func testRequireKeyMatchRejectsAKeyThatIsNotTheJobId() {
+        let strict = ReportLimits(maximumBytes: 1 << 20, maximumIdLength: 255, requireKeyMatch: true)
+        for key in ["job-2", ""] {
+            let r = rejection(raw(valid, key: key), limits: strict)
+            XCTAssertEqual(r?.message, "message key must equal job_id \"job-1\"", key)
+            XCTAssertEqual(r?.jobId, "job-1")
+        }
+        if case .failure(let r) = ReportValidation.validate(raw(valid, key: "job-1"), limits: strict) { XCTFail(r.message) }
+        if case .failure(let r) = ReportValidation.validate(raw(valid), limits: strict) { XCTFail("no key: \(r.message)") }
+    }
+
+    func testATombstoneIsRejectedAsSuch() {
+        let r = rejection(RawReport(key: Array("job-1".utf8), value: nil, headers: [], source: source))
+        XCTAssertEqual(r?.message, "report has a null value (a tombstone); a report is a JSON object")
+        XCTAssertEqual(r?.jobId, "job-1", "answered under its key")
+    }
+
+    func testAQuotedStatusIsClipped() throws {
+        let long = String(repeating: "s", count: 5000)
+        let r = try XCTUnwrap(rejection(raw(#"{"model_id":"A","model_version":"v1","job_id":"j","status":"\#(long)"}"#)))
+        XCTAssertLessThan(r.message.utf8.count, 150, r.message)
+        XCTAssertTrue(r.message.hasPrefix("status must be \"success\" or \"failure\", got \"sss"), r.message)
     }
 
     func testARejectionKeepsTheIdsItCouldReadAndTheRequestId() {

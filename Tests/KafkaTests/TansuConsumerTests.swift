@@ -42,7 +42,7 @@ final class TansuConsumerTests: XCTestCase {
         XCTAssertEqual(received.count, 1)
         let message = try XCTUnwrap(received.first)
         XCTAssertEqual(message.keyString, "job-1")
-        XCTAssertEqual(String(decoding: message.value, as: UTF8.self), #"{"status":"success"}"#)
+        XCTAssertEqual(message.text, #"{"status":"success"}"#)
         XCTAssertEqual(message.header("request-id")?.stringValue, "r-42")
         XCTAssertEqual(message.header("empty")?.value, nil)
         XCTAssertEqual(message.headers.map(\.name), ["request-id", "empty"])
@@ -74,7 +74,7 @@ final class TansuConsumerTests: XCTestCase {
         let resumed = try consume(second, count: 6)
         try second.close()
         XCTAssertEqual(resumed.map(\.offset), Array(4..<10))
-        XCTAssertEqual(resumed.map { String(decoding: $0.value, as: UTF8.self) }, (4..<10).map { "m\($0)" })
+        XCTAssertEqual(resumed.map(\.text), (4..<10).map { "m\($0)" })
     }
 
     func testCommitNeverMovesAnOffsetBackwards() throws {

@@ -84,7 +84,7 @@ final class EffectivelyOnceTests: XCTestCase {
         }, "result records missing", file: file, line: line)
         var firstAnswers: [String: Set<[UInt8]>] = [:]
         for result in f.reader.messages(f.topics.results) where result.json?["duplicate"] == false {
-            firstAnswers[result.json!["job_id"]!.stringValue!, default: []].insert(result.message.value)
+            firstAnswers[result.json!["job_id"]!.stringValue!, default: []].insert(result.message.value ?? [])
         }
         XCTAssertEqual(firstAnswers.values.filter { $0.count != 1 }.count, 0, "a report was applied twice with different answers", file: file, line: line)
     }

@@ -10,7 +10,7 @@ import XCTest
 /// A published message as the tests read it back from the broker.
 struct Received {
     let message: KafkaMessage
-    var json: JSONValue? { try? JSONParser.parse(message.value) }
+    var json: JSONValue? { message.value.flatMap { try? JSONParser.parse($0) } }
     func header(_ name: String) -> String? { message.header(name)?.stringValue }
 }
 

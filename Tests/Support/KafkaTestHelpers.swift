@@ -28,3 +28,8 @@ public func produceStrings(_ producer: KafkaProducer, topic: String, _ values: [
                            partition: Int32? = nil) throws -> [DeliveryResult] {
     try producer.sendAndWait(values.map { OutgoingMessage(topic: topic, key: key, value: $0, partition: partition) })
 }
+
+extension KafkaMessage {
+    /// The value as UTF-8 text; nil for a null value.
+    public var text: String? { value.map { String(decoding: $0, as: UTF8.self) } }
+}

@@ -1,0 +1,31 @@
+@testable import CascadeDomain
+import XCTest
+
+final class NameBasedUUIDTests: XCTestCase {
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    /// FIPS 180-4 test vectors, including a message that needs a second block of padding.
+    func testSHA1MatchesTheStandardVectors() {
+        XCTAssertEqual(hex(SHA1.digest([])), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        XCTAssertEqual(hex(SHA1.digest(Array("abc".utf8))), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        XCTAssertEqual(hex(SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+                       "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        XCTAssertEqual(hex(SHA1.digest(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))),
+                       "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+    }
+
+    /// RFC 9562 appendix A.4: version 5 for "www.example.com" in the DNS namespace.
+    func testVersion5MatchesTheRFCExample() throws {
+        let dns = try XCTUnwrap(UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"))
+        XCTAssertEqual(NameBasedUUID.make(namespace: dns, name: "www.example.com").lowercasedText,
+                       "2ed6657d-e927-568b-95e1-2665a8aea6a2")
+    }
+
+    func testAnAnswersEventIdIsTheVersion5IdOfItsKindAndCoordinates() {
+        let source = ReportSource(topic: "pie.job-completions", partition: 3, offset: 1234)
+        XCTAssertEqual(source.eventId(.result),
+                       NameBasedUUID.make(namespace: ReportSource.eventIdNamespace, name: "result:pie.job-completions/3/1234"))
+        XCTAssertEqual(source.eventId(.deadLetter),
+                       NameBasedUUID.make(namespace: ReportSource.eventIdNamespace, name: "dead-letter:pie.job-completions/3/1234"))
+    }
+}
