@@ -29,7 +29,7 @@ enum ParkedCommands {
             guard let id = Int64(text), id > 0 else { throw UsageError("--id must be a positive integer, got '\(text)'") }
             return id
         }
-        guard ids.isEmpty != args.flag("all") else { throw UsageError("give --id (repeatable) or --all, not both") }
+        guard ids.isEmpty == args.flag("all") else { throw UsageError("give --id (repeatable) or --all, not both") }
         let db = try CommonOptions.connect(args)
         let config = KafkaConfig(["bootstrap.servers": try args.required("brokers"), "log_level": "3"])
             .merging(try CommonOptions.kafkaOverrides(args).filteringConsumerOnly())

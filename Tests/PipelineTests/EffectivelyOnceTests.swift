@@ -87,6 +87,12 @@ final class EffectivelyOnceTests: XCTestCase {
             firstAnswers[result.json!["job_id"]!.stringValue!, default: []].insert(result.message.value ?? [])
         }
         XCTAssertEqual(firstAnswers.values.filter { $0.count != 1 }.count, 0, "a report was applied twice with different answers", file: file, line: line)
+
+        // Every answer, re-sent or answered again after a crash, carries its report's event-id.
+        for result in f.reader.messages(f.topics.results) {
+            XCTAssertEqual(result.header("event-id"), result.reportSource?.eventId(.result).lowercasedText,
+                           "a result record's event-id is not its report's", file: file, line: line)
+        }
     }
 
     func testSIGKILLMidStreamThenRestartAppliesEveryReportExactlyOnce() throws {

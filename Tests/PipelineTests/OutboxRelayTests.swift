@@ -33,14 +33,22 @@ final class OutboxRelayTests: XCTestCase {
         return OutboxBatch(id: id, messages: messages)
     }
 
-    private func startRelay() throws -> (OutboxRelay, KafkaProducer) {
-        let producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: cluster.bootstrapServers))
+    /// `messageMaxBytes` makes librdkafka itself refuse larger messages, as it does with its
+    /// default of 1,000,000 bytes.
+    private func startRelay(messageMaxBytes: Int? = nil) throws -> (OutboxRelay, KafkaProducer) {
+        var config = TestEnvironment.producerConfig(brokers: cluster.bootstrapServers)
+        if let messageMaxBytes { config.set("message.max.bytes", String(messageMaxBytes)) }
+        let producer = try KafkaProducer(config: config)
         let relay = OutboxRelay(settings: ServiceSettings(brokers: cluster.bootstrapServers, databaseURL: database.url), producer: producer)
         relay.start()
         return (relay, producer)
     }
 
     private func readTopic(count: Int) throws -> [KafkaMessage] {
+        try readTopic(count: count, topic: topic)
+    }
+
+    private func readTopic(count: Int, topic: String) throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: cluster.bootstrapServers,
                                                                                 group: TestEnvironment.unique("reader")))
         defer { try? consumer.close() }
@@ -74,12 +82,12 @@ final class OutboxRelayTests: XCTestCase {
         XCTAssertEqual(relay.publishedCount, 3)
     }
 
-    /// The broker refuses the row's messages for good: the row stays, and the sweep publishes
-    /// it once it is older than the hand-off window. Nothing is lost, and nothing is published
-    /// that the broker had refused.
-    func testARefusedRowStaysAndTheSweepPublishesIt() throws {
-        let invalidRecord: Int32 = 87
-        cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [invalidRecord])
+    /// The broker fails the row's messages for a reason that may pass: the row stays, and the
+    /// sweep publishes it once it is older than the hand-off window. Nothing is lost, and
+    /// nothing is published that the broker had refused.
+    func testARowThatFailedForAReasonThatMayPassStaysAndTheSweepPublishesIt() throws {
+        let unknownServerError: Int32 = -1
+        cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [unknownServerError])
         let row = try commitRow(messages)
         let (relay, producer) = try startRelay()
         defer { relay.stop(); try? producer.close() }
@@ -92,5 +100,92 @@ final class OutboxRelayTests: XCTestCase {
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the refused attempt never reached the log")
         XCTAssertEqual(relay.publishedCount, 3)
+    }
+
+    private func message(_ n: Int, bytes: Int? = nil) -> OutboxMessage {
+        OutboxMessage(topic: topic, key: Array("job-\(n)".utf8),
+                      value: bytes.map { Array(repeating: UInt8(ascii: "x"), count: $0) } ?? Array(#"{"n":\#(n)}"#.utf8),
+                      headers: [OutboxHeader("event-id", "e\(n)")])
+    }
+
+    private func parkedRows() throws -> [(topic: String?, outboxRow: Int64?, position: Int64?, reason: String)] {
+        try db.query("SELECT topic, outbox_row, position, reason FROM parked_messages ORDER BY id").rows.map {
+            (try $0.optionalString("topic"), try $0.optionalInt("outbox_row"), try $0.optionalInt("position"), try $0.string("reason"))
+        }
+    }
+
+    /// Rows that look left behind by a crash: old enough for the sweep, and never handed over.
+    private func ageOutbox() throws {
+        try db.query("UPDATE outbox SET created_at = created_at - interval '1 minute'")
+    }
+
+    /// librdkafka refuses a message over message.max.bytes before sending it (as it refused
+    /// 2 MiB dead letters at its default limit). The message is parked; the rest of its row
+    /// and the rows after it are published once each, and nothing stays in the outbox.
+    func testAMessageRefusedForGoodIsParkedAndNothingElseWaits() throws {
+        let first = try commitRow([message(1), message(2, bytes: 20_000), message(3)])
+        let second = try commitRow([message(4)])
+        let (relay, producer) = try startRelay(messageMaxBytes: 10_000)
+        defer { relay.stop(); try? producer.close() }
+        relay.handOff([first, second])
+
+        let read = try readTopic(count: 3)
+        XCTAssertEqual(read.map(\.value), [message(1), message(3), message(4)].map(\.value))
+        XCTAssertTrue(eventually(timeout: 5) { (try? self.outboxRows()) == 0 }, "both rows are deleted")
+        let parked = try parkedRows()
+        XCTAssertEqual(parked.count, 1)
+        XCTAssertEqual(parked.first?.topic, topic)
+        XCTAssertEqual(parked.first?.outboxRow, first.id)
+        XCTAssertEqual(parked.first?.position, 1)
+        XCTAssertTrue(parked.first?.reason.contains("MSG_SIZE_TOO_LARGE") ?? false, parked.first?.reason ?? "")
+        XCTAssertEqual(relay.parkedCount, 1)
+        XCTAssertEqual(relay.publishedCount, 3)
+
+        // Once the limit is raised, the operator re-sends it byte for byte and it leaves the list.
+        let resent = try ParkedMessages.resend(db, ids: [], producerConfig: TestEnvironment.producerConfig(brokers: cluster.bootstrapServers))
+        XCTAssertEqual(resent.count, 1)
+        guard case .success = resent.first?.result else { return XCTFail("resend failed: \(String(describing: resent.first?.result))") }
+        XCTAssertEqual(try readTopic(count: 4).last?.value, message(2, bytes: 20_000).value)
+        XCTAssertTrue(try parkedRows().isEmpty)
+    }
+
+    /// The broker itself refuses a message as too large: parked, and the next row flows.
+    func testABrokerRefusalIsParkedAndTheNextRowFlows() throws {
+        let messageTooLarge: Int32 = 10
+        let (relay, producer) = try startRelay()
+        defer { relay.stop(); try? producer.close() }
+        cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [messageTooLarge])
+        relay.handOff([try commitRow([message(1)])])
+        XCTAssertTrue(eventually(timeout: 10) { relay.parkedCount == 1 }, "the refusal is parked")
+        relay.handOff([try commitRow([message(2)])])
+
+        XCTAssertEqual(try readTopic(count: 1).map(\.value), [message(2).value])
+        XCTAssertTrue(eventually(timeout: 5) { (try? self.outboxRows()) == 0 })
+        XCTAssertEqual(try parkedRows().map(\.position), [0])
+    }
+
+    /// Rows left behind, one of which does not decode and one of which holds a message the
+    /// producer refuses: the sweep parks those two and publishes every other message once,
+    /// in one pass, without re-sending the rows before them.
+    func testTheSweepCannotBePoisonedByARowItCannotDecodeOrPublish() throws {
+        let before = try commitRow([message(1)])
+        try db.query("INSERT INTO outbox (message_count, messages) VALUES (1, '\\x01deadbeef'::bytea)")
+        let refused = try commitRow([message(2), message(3, bytes: 20_000)])
+        let after = try commitRow([message(4)])
+        try ageOutbox()
+        let (relay, producer) = try startRelay(messageMaxBytes: 10_000)
+        defer { relay.stop(); try? producer.close() }
+
+        let read = try readTopic(count: 3)
+        XCTAssertEqual(read.map(\.value), [message(1), message(2), message(4)].map(\.value), "each once, in row order")
+        XCTAssertTrue(eventually(timeout: 10) { (try? self.outboxRows()) == 0 }, "no row is left to poison later sweeps")
+        let parked = try parkedRows()
+        XCTAssertEqual(parked.count, 2)
+        XCTAssertEqual(parked[0].topic, nil, "the undecodable row is parked whole")
+        XCTAssertEqual(parked[0].outboxRow, before.id + 1)
+        XCTAssertTrue(parked[0].reason.contains("undecodable"), parked[0].reason)
+        XCTAssertEqual(parked[1].outboxRow, refused.id)
+        XCTAssertEqual(parked[1].position, 1)
+        _ = after
     }
 }

@@ -12,6 +12,18 @@ struct Received {
     let message: KafkaMessage
     var json: JSONValue? { message.value.flatMap { try? JSONParser.parse($0) } }
     func header(_ name: String) -> String? { message.header(name)?.stringValue }
+
+    var reportSource: ReportSource? { json?.reportSource }
+}
+
+extension JSONValue {
+    /// The report a result record answers, from its `report` field.
+    var reportSource: ReportSource? {
+        guard let report = self["report"], let topic = report["topic"]?.stringValue,
+              case .number(let partition)? = report["partition"], case .number(let offset)? = report["offset"],
+              let p = Int32(partition), let o = Int64(offset) else { return nil }
+        return ReportSource(topic: topic, partition: p, offset: o)
+    }
 }
 
 /// Reads the three output topics on its own thread and keeps what arrived.
@@ -59,7 +71,7 @@ final class PipelineFixture {
 
     /// `databaseURL` defaults to the test server's database; tests that break the database
     /// pass a private one.
-    init(databaseURL: String? = nil) throws {
+    init(databaseURL: String? = nil, createTopics: Bool = true) throws {
         brokers = try TestEnvironment.brokers
         self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL
         topics = TopicNames(reports: "\(id).reports", results: "\(id).results", requests: "\(id).requests", deadLetters: "\(id).dlq")
@@ -67,10 +79,16 @@ final class PipelineFixture {
         db = try PostgresConnection(url: self.databaseURL)
         try Migrator.migrate(db)
         registry = RegistryStore(db: db)
+        producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: brokers))
+        if createTopics { try Self.create(topics, on: brokers) }
+        reader = try OutputReader(brokers: brokers, topics: [topics.results, topics.requests, topics.deadLetters])
+    }
+
+    func createTopics() throws { try Self.create(topics, on: brokers) }
+
+    private static func create(_ topics: TopicNames, on brokers: String) throws {
         let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))
         try admin.createTopics([topics.reports, topics.results, topics.requests, topics.deadLetters].map { ($0, 3) })
-        producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: brokers))
-        reader = try OutputReader(brokers: brokers, topics: [topics.results, topics.requests, topics.deadLetters])
     }
 
     func close() {

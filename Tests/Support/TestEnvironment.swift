@@ -35,6 +35,8 @@ public enum TestEnvironment {
             "session.timeout.ms": "6000",
             "heartbeat.interval.ms": "1000",
             "auto.offset.reset": "earliest",
+            // Readers of topics a test creates later find them within a second.
+            "topic.metadata.refresh.interval.ms": "1000",
             "log_level": "3",
         ])
     }

@@ -1,0 +1,59 @@
+import CascadeDomain
+import Foundation
+import Postgres
+import TestSupport
+import XCTest
+
+/// The `cascade` verbs as an operator runs them: answers are JSON on standard output, failures
+/// say which verb failed.
+final class CommandLineTests: XCTestCase {
+    private func run(_ arguments: [String]) throws -> (code: Int32, lines: [String]) {
+        let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("cli")).log"
+        let process = try ChildProcess(PipelineFixture.binary, arguments + ["--database-url", try TestEnvironment.databaseURL],
+                                       logPath: log)
+        return (process.wait(), process.log.split(separator: "\n").map(String.init))
+    }
+
+    func testJobGetOfAMissingJobAnswersInJSONAndNamesTheVerb() throws {
+        let id = TestEnvironment.unique("missing-job")
+        let (code, lines) = try run(["job", "get", id])
+        XCTAssertEqual(code, 1)
+        let answers = lines.compactMap { try? JSONParser.parse($0) }
+        XCTAssertEqual(answers, [["error": "not_found", "message": .string("no job \(id)"), "job_id": .string(id)]], "\(lines)")
+        XCTAssertTrue(lines.contains("cascade job get: no job \(id)"), "\(lines)")
+    }
+
+    func testModelCreateTakesBothAsItsHelpSays() throws {
+        let id = TestEnvironment.unique("both-model")
+        let (code, lines) = try run(["model", "create", id, "--actions", "both"])
+        XCTAssertEqual(code, 0, "\(lines)")
+        XCTAssertEqual(lines.compactMap { try? JSONParser.parse($0) }.first?["actions"], ["inference", "training"])
+        let (badCode, badLines) = try run(["model", "create", id, "--actions", "inference,"])
+        XCTAssertEqual(badCode, 2)
+        XCTAssertTrue(badLines.contains { $0.contains("'' is not inference, training or both") }, "\(badLines)")
+    }
+
+    func testParkedListShowsWhereEachMessageCameFromAndWhy() throws {
+        let db = try PostgresConnection(url: try TestEnvironment.databaseURL)
+        let topic = TestEnvironment.unique("parked-topic")
+        let message = OutboxMessage(topic: topic, key: Array("job-9".utf8), value: Array("{}".utf8),
+                                    headers: [OutboxHeader("event-id", "e-9")])
+        try db.query("""
+            INSERT INTO parked_messages (topic, event_id, size, message, reason, outbox_row, position)
+            VALUES ($1, 'e-9', $2, $3::bytea, 'refused by the broker: MSG_SIZE_TOO_LARGE', 77, 3)
+            """, [topic, message.size, PostgresBytes(OutboxFraming.encode([message]))])
+        let (code, lines) = try run(["parked", "list", "--limit", "1000000"])
+        XCTAssertEqual(code, 0, "\(lines)")
+        guard case .array(let records)? = lines.compactMap({ try? JSONParser.parse($0) }).first else { return XCTFail("\(lines)") }
+        let record = try XCTUnwrap(records.first { $0["topic"]?.stringValue == topic })
+        XCTAssertEqual(record["event_id"], "e-9")
+        XCTAssertEqual(record["outbox_row"], 77)
+        XCTAssertEqual(record["position"], 3)
+        XCTAssertEqual(record["key"], "job-9")
+        XCTAssertEqual(record["reason"], "refused by the broker: MSG_SIZE_TOO_LARGE")
+        XCTAssertEqual(record["headers"], [["name": "event-id", "value": "e-9"]])
+
+        let (badCode, badLines) = try run(["parked", "resend", "--all", "--id", "1", "--brokers", "127.0.0.1:1"])
+        XCTAssertEqual(badCode, 2, "\(badLines)")
+    }
+}

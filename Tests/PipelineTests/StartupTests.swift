@@ -1,0 +1,67 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+import XCTest
+
+/// What `cascade consume` checks and notices at start: output topics that could not take its
+/// largest message, a producer limit set too low, and topics that appear only later.
+final class StartupTests: XCTestCase {
+    private var f: PipelineFixture!
+
+    override func tearDown() { f?.close() }
+
+    private func logPath(_ name: String) -> String { NSTemporaryDirectory() + "\(TestEnvironment.unique(name)).log" }
+
+    func testOutputTopicsThatCannotTakeTheLargestMessageStopTheStart() throws {
+        let brokers = try TestEnvironment.brokers
+        let id = TestEnvironment.unique("small").replacingOccurrences(of: "-", with: "")
+        let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))
+        try admin.createTopics(["results", "requests", "dlq"].map { ("\(id).\($0)", 1) }, config: ["max.message.bytes": "500000"])
+        let process = try ChildProcess(PipelineFixture.binary, [
+            "consume", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0",
+            "--reports-topic", "\(id).reports", "--results-topic", "\(id).results", "--requests-topic", "\(id).requests",
+            "--dlq-topic", "\(id).dlq",
+        ], logPath: logPath("small"))
+        XCTAssertEqual(process.wait(), 2, process.log)
+        let refusal = try XCTUnwrap(process.log.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+            .first { $0["msg"] == "refusing to start" }, process.log)
+        let reason = refusal["reason"]?.stringValue ?? ""
+        XCTAssertTrue(reason.contains("\(id).dlq has max.message.bytes=500000"), reason)
+        XCTAssertTrue(reason.contains("--max-report-bytes 1048576"), reason)
+    }
+
+    func testAProducerLimitBelowTheLargestMessageIsAUsageError() throws {
+        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1",
+                                                                "--kafka-config", "message.max.bytes=1000000"],
+                                       logPath: logPath("mmb"))
+        XCTAssertEqual(process.wait(), 2)
+        XCTAssertTrue(process.log.contains("message.max.bytes=1000000 is below the 1114112 bytes Cascade may publish"), process.log)
+        let fits = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--max-report-bytes", "900000",
+                                                             "--kafka-config", "message.max.bytes=1000000", "--auth-tokens", "/nonexistent"],
+                                    logPath: logPath("mmb-ok"))
+        XCTAssertEqual(fits.wait(), 2)
+        XCTAssertFalse(fits.log.contains("message.max.bytes"), "a report limit that fits passes this check: \(fits.log)")
+    }
+
+    /// With `--topic-partitions 0` nothing creates the topics; once someone does, reports flow
+    /// within seconds (librdkafka's 5-minute metadata refresh once made it 318 s). Every line
+    /// Cascade writes meanwhile is JSON.
+    func testATopicCreatedAfterTheStartIsConsumedWithinSeconds() throws {
+        f = try PipelineFixture(createTopics: false)
+        let consumer = try f.startConsumer()
+        defer { consumer.signal(SIGKILL) }
+        XCTAssertTrue(eventually(timeout: 30) { consumer.log.contains(#""msg":"consuming""#) }, consumer.log)
+        Thread.sleep(forTimeInterval: 2)  // the subscription has met the missing topic
+        try f.createTopics()
+        let job = try f.startedJob(try f.model("late"))
+        let created = Date()
+        try f.report(job)
+        XCTAssertEqual(f.results(for: job.id, timeout: 60).first?["code"], 200)
+        XCTAssertLessThan(Date().timeIntervalSince(created), 60)
+        for line in consumer.log.split(separator: "\n") where !line.hasPrefix("%") {
+            XCTAssertNoThrow(try JSONParser.parse(String(line)), "not JSON: \(line)")
+        }
+    }
+}
