@@ -247,6 +247,16 @@ if !options.skip.contains("json") {
     record("json_serialization_vs_parser", json.serializationNs / json.parserNs, "x")
     record("json_decoder_vs_parser", json.decoderNs / json.parserNs, "x")
 }
+if !options.skip.contains("json-shapes") {
+    say("json-shapes: wide objects, long strings, deep nesting and many numbers near 1 MiB, at full size and a quarter")
+    for shape in JSONShapes.run() {
+        record("json_\(shape.shape)_validate_ms", shape.validateMs, "ms", [
+            ("bytes", .int(shape.bytes)), ("parse_ms", .number(String(format: "%.2f", shape.parseMs))),
+            ("write_output_ms", .number(String(format: "%.2f", shape.writeMs))),
+            ("growth_at_4x_size", .number(String(format: "%.2f", shape.growth))),
+        ])
+    }
+}
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
     let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)

@@ -143,7 +143,7 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+        return .number(bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<index]), as: UTF8.self) })
     }
 
     private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
@@ -223,10 +223,15 @@ public struct JSONParser {
         return value
     }
 
+    /// Through an unsafe buffer, not the slice: the generic slice initialisers looked up type
+    /// metadata on every call, a sixth of a wide object's parse. ASCII needs no validation.
     private func decodeUTF8(_ slice: ArraySlice<UInt8>, at offset: Int) throws(Failure) -> String {
-        guard let s = String(validating: slice, as: UTF8.self) else {
-            throw Failure(message: "invalid UTF-8 in string", offset: offset)
+        let text: String? = slice.withUnsafeBufferPointer { buffer in
+            var ascii = true
+            for byte in buffer where byte >= 0x80 { ascii = false; break }
+            return ascii ? String(decoding: buffer, as: UTF8.self) : String(validating: buffer, as: UTF8.self)
         }
-        return s
+        guard let text else { throw Failure(message: "invalid UTF-8 in string", offset: offset) }
+        return text
     }
 }
