@@ -35,6 +35,8 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
         .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
+        // The service layer's pure decisions: no broker, no database.
+        .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka"]),
         .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

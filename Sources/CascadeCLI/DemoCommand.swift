@@ -22,6 +22,7 @@ enum DemoCommand {
         var settings = ServiceSettings(brokers: cluster.bootstrapServers, databaseURL: args.value("database-url"))
         settings.groupId = "cascade-demo"
         settings.topicPartitions = 0
+        settings.checksTopicSizes = false
         settings.kafkaOverrides = KafkaConfig(["log_level": "3"])
         settings.statusIntervalSeconds = 30
         let runtime = try CascadeRuntime(settings: settings, onPublished: show)

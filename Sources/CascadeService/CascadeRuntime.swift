@@ -32,18 +32,31 @@ public final class CascadeRuntime: @unchecked Sendable {
         let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers, "log_level": "3"])
             .merging(settings.kafkaOverrides.filteringConsumerOnly()))
         let t = settings.topics
-        let outputs = [t.results, t.requests, t.deadLetters]
-        let required = settings.largestOutgoingMessageBytes
         if settings.topicPartitions > 0 {
             do {
                 try admin.createTopics([t.reports, t.results, t.requests, t.deadLetters].map { ($0, settings.topicPartitions) },
-                                       config: [TopicSizeCheck.setting: String(required)])
+                                       config: [TopicSizeCheck.setting: String(settings.largestOutgoingMessageBytes)])
             } catch {
                 Log.warning("could not create topics; relying on the broker's auto-creation", ["error": "\(error)"])
             }
         }
+        if settings.checksTopicSizes { try checkOutputTopicSizes(admin) }
+        let db = try PostgresConnection(url: settings.databaseURL)
+        let applied = try Migrator.migrate(db)
+        if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
+        relay.start()
+        consumer.start()
+    }
+
+    /// Refuses to start when an output topic could not take Cascade's largest message.
+    private func checkOutputTopicSizes(_ admin: KafkaAdmin) throws {
+        let t = settings.topics
+        let outputs = [t.results, t.requests, t.deadLetters]
+        let required = settings.largestOutgoingMessageBytes
         let reported: Result<[String: [String: String]], KafkaError>
-        do { reported = .success(try admin.topicConfigs(outputs, names: [TopicSizeCheck.setting])) } catch { reported = .failure(error) }
+        do { reported = .success(try admin.topicConfigs(outputs, names: [TopicSizeCheck.setting], timeoutMs: 5_000)) } catch {
+            reported = .failure(error)
+        }
         switch TopicSizeCheck.evaluate(topics: outputs, required: required, reported: reported) {
         case .fits:
             Log.info("output topics take the largest message Cascade may publish", ["bytes": "\(required)"])
@@ -55,11 +68,6 @@ public final class CascadeRuntime: @unchecked Sendable {
                 + "--max-report-bytes \(settings.limits.maximumBytes) plus a \(ServiceSettings.envelopeBytes)-byte envelope): "
                 + problems.joined(separator: "; ") + ". Raise their max.message.bytes or lower --max-report-bytes")
         }
-        let db = try PostgresConnection(url: settings.databaseURL)
-        let applied = try Migrator.migrate(db)
-        if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
-        relay.start()
-        consumer.start()
     }
 
     /// Drains in order: finish the batch and leave the group, publish the outbox, flush.

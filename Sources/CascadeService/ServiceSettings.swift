@@ -24,6 +24,10 @@ public struct ServiceSettings: Sendable {
     /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.
     public var topicPartitions: Int = 6
     public var statusIntervalSeconds: Double = 10
+    /// Ask the broker at start whether the output topics take Cascade's largest message
+    /// (TopicSizeCheck). Off only for the demo's embedded mock broker, which has no
+    /// DescribeConfigs and would hold the start for the request's timeout.
+    public var checksTopicSizes = true
     /// Touched about once a second while the poll loop runs, for a liveness probe.
     public var healthFile: String?
     /// Who may complete which jobs; the default accepts every report.
