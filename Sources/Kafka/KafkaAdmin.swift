@@ -30,22 +30,10 @@ public final class KafkaAdmin: @unchecked Sendable {
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "topic \(topic.name) config \(name)") }
             }
         }
-        let queue = rd_kafka_queue_new(handle)!
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS)!
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
-        rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, options, queue)
-
-        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeoutMs + 1000)) else {
-            throw .timedOut("create topics \(topics.map(\.name))")
+        let event = try request(RD_KAFKA_ADMIN_OP_CREATETOPICS, "create topics \(topics.map(\.name))", timeoutMs: timeoutMs) {
+            rd_kafka_CreateTopics(handle, &newTopics, newTopics.count, $0, $1)
         }
         defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(err, context: "create topics: \(String(cString: rd_kafka_event_error_string(event)))")
-        }
         var count = 0
         guard let result = rd_kafka_event_CreateTopics_result(event),
               let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
@@ -78,24 +66,12 @@ public final class KafkaAdmin: @unchecked Sendable {
     public func topicConfigs(_ topics: [String], names: Set<String>,
                              timeoutMs: Int = 10_000) throws(KafkaError) -> [String: [String: String]] {
         guard !topics.isEmpty else { return [:] }
-        var errstr = [CChar](repeating: 0, count: 512)
         var resources: [OpaquePointer?] = topics.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
         defer { resources.forEach { rd_kafka_ConfigResource_destroy($0) } }
-        let queue = rd_kafka_queue_new(handle)!
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)!
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
-        rd_kafka_DescribeConfigs(handle, &resources, resources.count, options, queue)
-
-        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeoutMs + 1000)) else {
-            throw .timedOut("describe configs of \(topics)")
+        let event = try request(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, "describe configs of \(topics)", timeoutMs: timeoutMs) {
+            rd_kafka_DescribeConfigs(handle, &resources, resources.count, $0, $1)
         }
         defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(err, context: "describe configs: \(String(cString: rd_kafka_event_error_string(event)))")
-        }
         var count = 0
         guard let result = rd_kafka_event_DescribeConfigs_result(event),
               let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return [:] }
@@ -118,6 +94,30 @@ public final class KafkaAdmin: @unchecked Sendable {
             configs[topic] = values
         }
         return configs
+    }
+
+    /// Sends one admin request (`send` gets its options and reply queue) and returns its result
+    /// event, which the caller destroys; a request-level error is thrown.
+    private func request(_ op: rd_kafka_admin_op_t, _ what: String, timeoutMs: Int,
+                         send: (OpaquePointer, OpaquePointer) -> Void) throws(KafkaError) -> OpaquePointer {
+        var errstr = [CChar](repeating: 0, count: 512)
+        let queue = rd_kafka_queue_new(handle)!
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(handle, op)!
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
+        if op == RD_KAFKA_ADMIN_OP_CREATETOPICS {
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeoutMs), &errstr, errstr.count)
+        }
+        send(options, queue)
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeoutMs + 1000)) else { throw .timedOut(what) }
+        let err = rd_kafka_event_error(event)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let text = String(cString: rd_kafka_event_error_string(event))
+            rd_kafka_event_destroy(event)
+            throw KafkaError(err, context: "\(what): \(text)")
+        }
+        return event
     }
 
     /// The offsets a consumer group has committed; a partition without a commit is absent.
