@@ -24,7 +24,7 @@ enum DemoCommand {
         settings.topicPartitions = 0
         settings.checksTopicSizes = false
         settings.kafkaOverrides = KafkaConfig(["log_level": "3"])
-        settings.statusIntervalSeconds = 30
+        settings.statusInterval = .seconds(30)
         let runtime = try CascadeRuntime(settings: settings, onPublished: show)
         try runtime.start()
 
@@ -66,8 +66,12 @@ enum DemoCommand {
         Ctrl-C to stop.
 
         """)
-        _ = waitForTerminationSignal()
+        let ending = runtime.waitForEnding()
         runtime.stop()
+        if case .failure(let reason) = ending {
+            say("the demo failed: \(reason)")
+            return 70
+        }
         return 0
     }
 

@@ -33,9 +33,14 @@ enum ServiceCommands {
             Log.error("refusing to start", ["reason": refusal.description])
             return 2
         }
-        let sig = waitForTerminationSignal()
-        Log.info("signal received; draining", ["signal": "\(sig)"])
+        let ending = runtime.waitForEnding()
+        switch ending {
+        case .signal(let number): Log.info("signal received; draining", ["signal": "\(number)"])
+        case .failure(let reason): Log.error("a part of the service failed for good; stopping", ["reason": reason])
+        }
         runtime.stop()
+        // 70 (EX_SOFTWARE): the orchestrator restarts the member; nothing unapplied was marked.
+        if case .failure = ending { return 70 }
         return 0
     }
 
@@ -51,7 +56,7 @@ enum ServiceCommands {
         settings.limits.maximumBytes = try args.int("max-report-bytes", range: 1...(64 << 20))!
         settings.limits.requireKeyMatch = args.flag("require-key-match")
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
-        settings.statusIntervalSeconds = Double(try args.int("status-interval", range: 1...3600)!)
+        settings.statusInterval = .seconds(try args.int("status-interval", range: 1...3600)!)
         settings.healthFile = args.value("health-file")
         if let path = args.value("auth-tokens") {
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }

@@ -1,25 +1,25 @@
 import CascadeDomain
 import Foundation
 import Kafka
-import Postgres
 
 /// Turns a polled batch into one committed transaction. Bad input never fails a batch: it is
-/// planned as a rejection. If the database refuses a batch for a reason retrying cannot fix
-/// (some value it will not store), the reports are applied one by one so only the culprit is
-/// dead-lettered.
+/// planned as a rejection. If the database refuses a batch's content (FailurePolicy: some value
+/// it will not store, a stored row that breaks an invariant), the reports are applied one by
+/// one so that only the culprit is dead-lettered.
 final class BatchProcessor {
-    private let db: PostgresConnection
+    private let store: any BatchStoring
     private let planner: CompletionPlanner
     private let limits: ReportLimits
     private let uuids = TimeOrderedUUIDs()
 
-    init(db: PostgresConnection, planner: CompletionPlanner, limits: ReportLimits) {
-        self.db = db
+    init(store: any BatchStoring, planner: CompletionPlanner, limits: ReportLimits) {
+        self.store = store
         self.planner = planner
         self.limits = limits
     }
 
-    /// Throws only errors worth retrying (lost connection, serialization, deadlock).
+    /// Throws what neither the batch nor its reports one by one could get past: transient
+    /// failures (to retry), or a report that cannot even be dead-lettered (fatal).
     func process(_ messages: [KafkaMessage]) throws -> AppliedBatch {
         let raws = messages.map(RawReport.init)
         let inputs = raws.map(validate)
@@ -27,23 +27,23 @@ final class BatchProcessor {
         for (raw, input) in zip(raws, inputs) {
             if case .report(let report) = input, ReportValidation.keyDiffers(raw, from: report.jobId) { mismatches += 1 }
         }
-        var applied = try applyOrIsolate(messages, inputs)
+        var applied = try applyOrIsolate(raws, inputs)
         applied.keyMismatches = mismatches
         return applied
     }
 
-    private func applyOrIsolate(_ messages: [KafkaMessage], _ inputs: [PlannedInput]) throws -> AppliedBatch {
+    private func applyOrIsolate(_ raws: [RawReport], _ inputs: [PlannedInput]) throws -> AppliedBatch {
         do {
             return try apply(inputs)
-        } catch let error as PostgresError where !error.isRetriable {
-            Log.warning("batch refused by the database; applying its reports one at a time", ["error": "\(error)"])
+        } catch where FailurePolicy.classify(error) == .refusedContent {
+            Log.warning("the database refused the batch's content; applying its reports one at a time", ["error": "\(error)"])
             var combined = AppliedBatch(effects: BatchEffects(), outbox: [])
-            for (message, input) in zip(messages, inputs) {
+            for (raw, input) in zip(raws, inputs) {
                 let applied: AppliedBatch
                 do {
                     applied = try apply([input])
-                } catch let single as PostgresError where !single.isRetriable {
-                    applied = try apply([deadLetter(message, input, reason: "the database refused this report: \(single)")])
+                } catch where FailurePolicy.classify(error) == .refusedContent {
+                    applied = try apply([deadLetter(raw, input, reason: "the database refused this report: \(error)")])
                 }
                 combined.append(applied)
             }
@@ -53,7 +53,7 @@ final class BatchProcessor {
 
     private func apply(_ inputs: [PlannedInput]) throws -> AppliedBatch {
         let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
-        return try BatchStore(db: db).apply(reports) { snapshot in
+        return try store.apply(reports) { snapshot in
             let now = Date()
             return planner.plan(inputs, snapshot: snapshot, now: now, newId: { uuids.make(at: now) })
         }
@@ -66,12 +66,12 @@ final class BatchProcessor {
         }
     }
 
-    private func deadLetter(_ message: KafkaMessage, _ input: PlannedInput, reason: String) -> PlannedInput {
+    private func deadLetter(_ raw: RawReport, _ input: PlannedInput, reason: String) -> PlannedInput {
         switch input {
         case .rejected: return input
         case .report(let r):
-            return .rejected(RawReport(message), ReportRejection(reason, jobId: r.jobId, modelId: r.modelId,
-                                                                  modelVersion: r.modelVersion, requestId: r.requestId))
+            return .rejected(raw, ReportRejection(reason, jobId: r.jobId, modelId: r.modelId,
+                                                  modelVersion: r.modelVersion, requestId: r.requestId))
         }
     }
 }

@@ -2,29 +2,33 @@ import CascadeDomain
 import Foundation
 import Postgres
 
+/// What applying a batch needs of the database: load what the reports touch, let the caller
+/// plan, write the plan, all in one transaction. A seam, so that the paths taken when a store
+/// fails (retries, one report at a time) are tested with a store that fails on demand.
+protocol BatchStoring {
+    /// Throws PostgresError, PostgresTransactionError or ServiceError; nothing is kept then.
+    func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch
+}
+
 /// Loads what a batch needs and writes what it did, in one transaction, in two round trips:
 /// (BEGIN + lock jobs with their outcomes + subscriptions + their targets), (writes + COMMIT).
-struct BatchStore {
+struct BatchStore: BatchStoring {
     let db: PostgresConnection
 
-    /// Runs `plan` between loading and writing; rolls back on any error.
+    /// Runs `plan` between loading and writing.
     func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch {
-        do {
-            let snapshot = try loadSnapshot(reports)
+        try db.withTransaction { tx in
+            let snapshot = try loadSnapshot(reports, in: tx)
             let effects = plan(snapshot)
-            let outboxId = try write(effects)
+            let outboxId = try write(effects, in: tx)
             return AppliedBatch(effects: effects, outbox: outboxId.map { [OutboxBatch(id: $0, messages: effects.outbox)] } ?? [])
-        } catch {
-            if db.isConnected { _ = try? db.query("ROLLBACK") }
-            throw error
         }
     }
 
-    private func loadSnapshot(_ reports: [CompletionReport]) throws -> BatchSnapshot {
+    private func loadSnapshot(_ reports: [CompletionReport], in tx: PostgresTransaction) throws -> BatchSnapshot {
         let jobIds = Array(Set(reports.map { $0.jobId })).sorted()
         let modelIds = Array(Set(reports.map { $0.modelId })).sorted()
-        let results = try db.pipeline([
-            PipelineStatement("BEGIN"),
+        let results = try tx.send([
             // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
             // and a second member applying the same report waits, then sees a terminal job.
             // Completing a job never reads its input, which can be large (prompts): not loaded.
@@ -47,18 +51,18 @@ struct BatchStore {
                 """, [PostgresArray(modelIds)]),
         ])
         var snapshot = BatchSnapshot()
-        for row in results[1].rows {
+        for row in results[0].rows {
             let job = try row.job()
             snapshot.jobs[job.id] = job
             if let outcomes = try row.outcomes() { snapshot.outcomes[job.id] = outcomes }
         }
-        for row in results[2].rows {
+        for row in results[1].rows {
             let subscription = try row.subscription()
             snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
         }
         var versions: [String: [ModelVersion]] = [:]
         var actions: [String: Set<JobType>] = [:]
-        for row in results[3].rows {
+        for row in results[2].rows {
             let id = try row.string("id")
             actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
             if let version = try row.optionalString("version") {
@@ -71,7 +75,7 @@ struct BatchStore {
     }
 
     /// Returns the id of the outbox row written, if the batch has messages.
-    private func write(_ effects: BatchEffects) throws -> Int64? {
+    private func write(_ effects: BatchEffects, in tx: PostgresTransaction) throws -> Int64? {
         var statements: [PipelineStatement] = []
         let completed = effects.completedJobs
         if !completed.isEmpty {
@@ -112,14 +116,16 @@ struct BatchStore {
         if !effects.outbox.isEmpty {
             statements.append(OutboxStore.insertStatement(effects.outbox))
         }
-        statements.append(PipelineStatement("COMMIT"))
-        let results = try db.pipeline(statements)
+        let results = try tx.commit(with: statements)
+        // The rows were locked in the first round trip, so the status guard matches them all
+        // unless the snapshot was wrong. The count comes back with COMMIT's round trip: when it
+        // is short the batch has committed, and redoing it finds those jobs terminal and only
+        // repeats answers, so the retry this leads to is safe.
         if !completed.isEmpty, results[0].affectedRows != completed.count {
-            throw PostgresError(kind: .serializationFailure, sqlState: "40001",
-                                message: "\(completed.count - results[0].affectedRows) job(s) changed under the batch; retrying")
+            throw ServiceError.jobsChangedUnderBatch(expected: completed.count, updated: results[0].affectedRows)
         }
         guard !effects.outbox.isEmpty else { return nil }
-        guard let row = results[outboxIndex].first else { throw PostgresError.client("outbox insert returned no id") }
+        guard let row = results[outboxIndex].first else { throw ServiceError.missingRow("the outbox insert returned no id") }
         return try row.int("id")
     }
 }

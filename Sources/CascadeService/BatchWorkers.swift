@@ -10,10 +10,14 @@ import Postgres
 /// Each worker keeps its own FIFO of polled messages and takes up to a batch at a time. A
 /// message is split to its worker once: re-offering held messages on every poll copied (and
 /// atomically retained) thousands of them a millisecond, 5 % of a drain's CPU.
-final class BatchWorkers: @unchecked Sendable {
+final class BatchWorkers: @unchecked Sendable {  // because every mutable field is guarded by `condition`
     private let count: Int
     private let settings: ServiceSettings
     private let onApplied: @Sendable (AppliedBatch) -> Void
+    /// Opened with a reason when a batch meets a failure nothing here can fix.
+    private let ending: Latch<ServiceEnding>
+    /// Opens a worker's store (its own database connection); a test passes one that fails on demand.
+    private let makeStore: @Sendable () throws -> any BatchStoring
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var pending: [[KafkaMessage]]
@@ -23,6 +27,8 @@ final class BatchWorkers: @unchecked Sendable {
     private var finished: [Int]
     private var applied: [TopicPartition: Int64] = [:]
     private var stopping = false
+    /// Set by a stop: a batch that fails gives up instead of retrying.
+    private var abandoning = false
     private var running = 0
     /// Seconds the workers spent applying batches, for the utilisation in the status line.
     private var busySeconds = 0.0
@@ -30,9 +36,13 @@ final class BatchWorkers: @unchecked Sendable {
     /// Reports per transaction at most.
     private var maxBatch: Int { max(1, settings.batchSize) }
 
-    init(count: Int, settings: ServiceSettings, onApplied: @escaping @Sendable (AppliedBatch) -> Void) {
+    init(count: Int, settings: ServiceSettings, ending: Latch<ServiceEnding>,
+         makeStore: (@Sendable () throws -> any BatchStoring)? = nil,
+         onApplied: @escaping @Sendable (AppliedBatch) -> Void) {
         self.count = max(1, count)
         self.settings = settings
+        self.ending = ending
+        self.makeStore = makeStore ?? { [url = settings.databaseURL] in BatchStore(db: try PostgresConnection(url: url)) }
         self.onApplied = onApplied
         pending = Array(repeating: [], count: max(1, count))
         busy = Array(repeating: false, count: max(1, count))
@@ -67,8 +77,8 @@ final class BatchWorkers: @unchecked Sendable {
     static func footprint(_ message: KafkaMessage) -> Int { (message.value?.count ?? 0) + (message.key?.count ?? 0) + 160 }
 
     /// Waits until the pending messages hold less than `limit` bytes, or `timeout` passes.
-    func waitForRoom(belowBytes limit: Int, timeout: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+    func waitForRoom(belowBytes limit: Int, timeout: Duration) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout.seconds)
         return condition.withLock {
             while pendingBytes >= limit {
                 if !condition.wait(until: deadline) { return pendingBytes < limit }
@@ -121,6 +131,15 @@ final class BatchWorkers: @unchecked Sendable {
         }
     }
 
+    /// A batch failing from now on is given up, unmarked (its reports are redelivered to the
+    /// partitions' next owner), instead of retried: a stop must not wait for a database.
+    func abandonRetries() {
+        condition.withLock {
+            abandoning = true
+            condition.broadcast()
+        }
+    }
+
     func stop() {
         condition.withLock {
             stopping = true
@@ -136,6 +155,7 @@ final class BatchWorkers: @unchecked Sendable {
     private func work(_ index: Int) {
         defer { condition.withLock { running -= 1; condition.broadcast() } }
         var processor: BatchProcessor?
+        var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(5))
         while true {
             let batch: [KafkaMessage]? = condition.withLock {
                 while pending[index].isEmpty && !stopping { condition.wait() }
@@ -150,7 +170,7 @@ final class BatchWorkers: @unchecked Sendable {
             }
             guard let batch else { return }
             let started = DispatchTime.now().uptimeNanoseconds
-            let effects = apply(batch, processor: &processor)
+            let effects = apply(batch, processor: &processor, backoff: &backoff)
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             condition.withLock {
                 busySeconds += elapsed
@@ -167,25 +187,34 @@ final class BatchWorkers: @unchecked Sendable {
         }
     }
 
-    /// Applies one batch, retrying retriable failures with backoff (reconnecting when the
-    /// connection was lost). Returns nil only when stopping cut the retries short: those
-    /// reports are not marked, so they are redelivered.
-    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?) -> AppliedBatch? {
-        var backoff = 0.05
+    /// Applies one batch, as FailurePolicy says: a transient failure is retried with backoff
+    /// (a lost session resets itself on the next statement), anything the processor could not
+    /// get past stops the member. Returns nil when the batch was given up (a stop, or a fatal
+    /// failure): its reports are not marked, so they are redelivered.
+    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?, backoff: inout Backoff) -> AppliedBatch? {
         while true {
             do {
                 if processor == nil {
-                    let db = try PostgresConnection(url: settings.databaseURL)
-                    processor = BatchProcessor(db: db, planner: settings.planner,
-                                               limits: settings.limits)
+                    processor = BatchProcessor(store: try makeStore(), planner: settings.planner, limits: settings.limits)
                 }
-                return try processor!.process(batch)
+                let applied = try processor!.process(batch)
+                backoff.reset()
+                return applied
             } catch {
-                if (error as? PostgresError)?.kind == .connectionLost { processor = nil }
-                if condition.withLock({ stopping }) { return nil }
-                Log.warning("batch failed; retrying", ["error": "\(error)", "retry_in_s": String(format: "%.2f", backoff)])
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 5)
+                if condition.withLock({ abandoning || stopping }) { return nil }
+                switch FailurePolicy.disposition(of: error, isolatable: false, backoff: &backoff) {
+                case .retry(let wait):
+                    let lost = (error as? PostgresError)?.kind == .connectionLost
+                    Log.warning(lost ? "database connection lost; retrying the batch" : "batch failed; retrying",
+                                ["error": "\(error)", "retry_in_s": String(format: "%.2f", wait.seconds)])
+                    let deadline = Date().addingTimeInterval(wait.seconds)
+                    condition.withLock {
+                        while !abandoning && !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+                    }
+                case .isolate, .fatal:
+                    ending.open(.failure("a batch failed for a reason retrying cannot fix: \(error)"))
+                    return nil
+                }
             }
         }
     }

@@ -5,11 +5,13 @@ import Postgres
 
 /// The running service: one consumer loop and one outbox relay, each on its own thread with
 /// its own PostgreSQL connection, sharing one idempotent producer.
-public final class CascadeRuntime: @unchecked Sendable {
+public final class CascadeRuntime: Sendable {
     public let settings: ServiceSettings
     public let consumer: CompletionConsumer
     public let relay: OutboxRelay
     private let producer: KafkaProducer
+    /// Opened by the first signal or by a part that cannot go on.
+    private let ending = Latch<ServiceEnding>()
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
         KafkaClientErrors.route { error in
@@ -21,8 +23,8 @@ public final class CascadeRuntime: @unchecked Sendable {
         }
         self.settings = settings
         producer = try KafkaProducer(config: settings.producerConfig())
-        relay = OutboxRelay(settings: settings, producer: producer, onPublished: onPublished)
-        consumer = CompletionConsumer(settings: settings, relay: relay)
+        relay = OutboxRelay(settings: settings, producer: producer, ending: ending, onPublished: onPublished)
+        consumer = CompletionConsumer(settings: settings, relay: relay, ending: ending)
     }
 
     /// Creates missing topics (when `topicPartitions` > 0), migrates, and starts both threads.
@@ -70,6 +72,21 @@ public final class CascadeRuntime: @unchecked Sendable {
         }
     }
 
+    /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which.
+    public func waitForEnding() -> ServiceEnding {
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [ending] in ending.open(.signal(sig)) }
+            source.resume()
+            sources.append(source)
+        }
+        let reason = ending.wait()!
+        sources.forEach { $0.cancel() }
+        return reason
+    }
+
     /// Drains in order: finish the batch and leave the group, publish the outbox, flush.
     public func stop() {
         consumer.stop()
@@ -79,30 +96,8 @@ public final class CascadeRuntime: @unchecked Sendable {
     }
 }
 
-/// Blocks the calling thread until SIGINT or SIGTERM.
-public func waitForTerminationSignal() -> Int32 {
-    let received = DispatchSemaphore(value: 0)
-    let signalNumber = LockedBox<Int32>(0)
-    var sources: [DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler {
-            signalNumber.set(sig)
-            received.signal()
-        }
-        source.resume()
-        sources.append(source)
-    }
-    received.wait()
-    sources.forEach { $0.cancel() }
-    return signalNumber.get()
-}
-
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.withLock { value } }
-    func set(_ newValue: T) { lock.withLock { value = newValue } }
+/// Why a running service ends: a signal asked it to, or a part of it failed for good.
+public enum ServiceEnding: Sendable, Equatable {
+    case signal(Int32)
+    case failure(String)
 }

@@ -3,14 +3,16 @@ import Foundation
 import Kafka
 import Synchronization
 
-/// The poll loop: it polls reports, hands each partition's share to its batch worker (one
-/// transaction per batch there), and marks and commits offsets only for what the workers
-/// committed. Runs on its own thread; every Kafka and PostgreSQL call here blocks.
-public final class CompletionConsumer: @unchecked Sendable {
+/// The poll loop's driver: it carries out what `ConsumerLoop` decides. It polls reports, hands
+/// each partition's share to its batch worker (one transaction per batch there), and marks and
+/// commits offsets only for what the workers committed. Runs on its own thread; every Kafka
+/// call here blocks.
+public final class CompletionConsumer: Sendable {
     private let settings: ServiceSettings
     private let relay: OutboxRelay?
-    private let stopping = Mutex(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let stopRequest = Latch<Void>()
+    private let finished = Latch<Void>()
+    private let ending: Latch<ServiceEnding>
     private let tallies = Mutex(Counters())
 
     public struct Counters: Sendable {
@@ -21,125 +23,118 @@ public final class CompletionConsumer: @unchecked Sendable {
         public var keyMismatches = 0
     }
 
-    public init(settings: ServiceSettings, relay: OutboxRelay?) {
+    /// `failure` is opened with a reason when the member cannot go on (CascadeRuntime).
+    init(settings: ServiceSettings, relay: OutboxRelay?, ending: Latch<ServiceEnding>) {
         self.settings = settings
         self.relay = relay
+        self.ending = ending
     }
 
     public var counters: Counters { tallies.withLock { $0 } }
 
-    public func start() {
+    func start() {
         startServiceThread("cascade-consume") { [self] in
             do {
                 try run()
             } catch {
-                // A member that cannot consume must not linger half alive: exit so the
-                // orchestrator restarts it. Nothing is lost, since offsets only follow commits.
-                Log.error("consumer stopped on an error; exiting", ["error": "\(error)"])
-                exit(70)
+                // Nothing is lost: offsets only follow commits.
+                ending.open(.failure("the poll loop failed: \(error)"))
             }
-            finished.signal()
+            finished.open()
         }
     }
 
-    /// Asks the loop to finish its batch, commit, and leave the group; waits for it.
-    public func stop() {
-        stopping.withLock { $0 = true }
+    /// Asks the loop to finish its batches, commit, and leave the group; waits for it.
+    func stop() {
+        stopRequest.open()
         finished.wait()
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } }
-
     private func run() throws {
-        // The schema is migrated by CascadeRuntime.start; each worker opens (and re-opens) its own connection.
-        let workers = BatchWorkers(count: settings.workers, settings: settings) { [self] applied in
+        let workers = BatchWorkers(count: settings.workers, settings: settings, ending: ending) { [self] applied in
             record(applied)
             relay?.handOff(applied.outbox)
         }
         workers.start()
         defer { workers.stop() }
-        var paused = false
-        // Set right after creation; the revoke callback needs it to mark what the workers finished.
-        var consumerRef: KafkaConsumer?
-        func markApplied() {
-            for (tp, offset) in workers.takeApplied() { consumerRef?.markProcessed(tp, offset: offset) }
-        }
-
+        let loop = Mutex(ConsumerLoop(settings: loopSettings, now: .now))
+        // Set right after creation: rebalance callbacks run inside poll, on this thread.
+        nonisolated(unsafe) var consumerRef: KafkaConsumer?
         let consumer = try KafkaConsumer(config: settings.consumerConfig()) { event in
-            switch event {
-            case .assigned(let partitions):
-                Log.info("partitions assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
-            case .revoked(let partitions), .lost(let partitions):
-                // Messages no worker has started are left for the next owner; what the
-                // workers are applying is finished, so it can be committed before the partitions go.
-                workers.discardPending(of: Set(partitions))
-                workers.waitForBatchesInProgress()
-                markApplied()  // the consumer commits these before letting the partitions go
-                Log.info("partitions revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
+            let actions = loop.withLock { loop in
+                switch event {
+                case .assigned(let partitions): loop.handle(.assigned(partitions))
+                case .revoked(let partitions), .lost(let partitions): loop.handle(.revoked(partitions))
+                }
+            }
+            Log.info(event.isAssignment ? "partitions assigned" : "partitions revoked",
+                     ["partitions": event.partitions.map(\.description).joined(separator: ",")])
+            do { for action in actions { _ = try self.perform(action, consumerRef!, workers) } } catch {
+                Log.warning("rebalance step failed", ["error": "\(error)"])
             }
         }
         consumerRef = consumer
+        defer { consumerRef = nil }  // breaks the consumer → callback → consumer cycle
         try consumer.subscribe([settings.topics.reports])
         Log.info("consuming", ["topic": settings.topics.reports, "group": settings.groupId,
                                "batch_size": "\(settings.batchSize)", "workers": "\(settings.workers)"])
 
-        var lastStatus = Date()
-        var lastCommit = Date.distantPast
-        var lastHeartbeat = Date.distantPast
-        // Polled messages waiting for their worker, in bytes, at most. One partition's fetched
-        // messages arrive together, in runs of thousands, so this must hold several runs per
-        // worker: otherwise a busy worker's run fills it and an idle worker starves (measured:
-        // a 4,000-message cap kept the workers 70 % busy; this one, 96 %). Past it polling stops,
-        // and a stall (the database is down) pauses fetching, so memory stays flat.
-        let pendingLimit = settings.pendingBytesLimit
-        while !isStopping {
-            if workers.pendingFootprint < pendingLimit {
-                workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100, lingerMs: settings.batchLingerMs))
-                if paused {
-                    try consumer.resume(Array(consumer.assignment))
-                    paused = false
-                    Log.info("workers caught up; fetching resumed", ["pending": "\(workers.pendingCount)"])
-                }
-            } else if !workers.waitForRoom(belowBytes: pendingLimit, timeout: 1) {
-                // Normally room appears within milliseconds. Polling goes on while paused, so
-                // the group membership and rebalance callbacks stay alive.
-                if !paused {
-                    try consumer.pause(Array(consumer.assignment))
-                    paused = true
-                    Log.warning("workers stalled with their queues full; fetching paused", ["pending": "\(workers.pendingCount)"])
-                }
-                // Pausing purges what was fetched, but anything still returned is ours.
-                workers.submit(try consumer.poll(maxMessages: settings.batchSize, timeoutMs: 100))
+        while loop.withLock({ $0.phase }) != .stopped {
+            let event: ConsumerLoop.Event = stopRequest.isOpen ? .stopRequested
+                : .turn(now: .now, pendingBytes: workers.pendingFootprint)
+            var actions = loop.withLock { $0.handle(event) }
+            while !actions.isEmpty {
+                if let next = try perform(actions.removeFirst(), consumer, workers) { actions += loop.withLock { $0.handle(next) } }
             }
-            markApplied()
-            // Offsets go to the broker at most every commitInterval: a redelivery after a crash
-            // is a duplicate by rule, so committing less often costs nothing.
-            if Date().timeIntervalSince(lastCommit) >= settings.commitIntervalSeconds {
+        }
+    }
+
+    private var loopSettings: ConsumerLoop.Settings {
+        ConsumerLoop.Settings(batchSize: settings.batchSize, linger: .milliseconds(settings.batchLingerMs),
+                              pendingLimit: settings.pendingBytesLimit, commitInterval: settings.commitInterval,
+                              statusInterval: settings.statusInterval)
+    }
+
+    /// Carries out one action; returns the event it leads to, if any.
+    private func perform(_ action: ConsumerLoop.Action, _ consumer: KafkaConsumer, _ workers: BatchWorkers) throws -> ConsumerLoop.Event? {
+        switch action {
+        case let .poll(max, timeout, linger):
+            workers.submit(try consumer.poll(maxMessages: max, timeoutMs: timeout.milliseconds, lingerMs: linger.milliseconds))
+        case .waitForRoom(let timeout):
+            return .roomWaitEnded(room: workers.waitForRoom(belowBytes: settings.pendingBytesLimit, timeout: timeout))
+        case .pause(let partitions):
+            try consumer.pause(partitions)
+            Log.warning("workers stalled with their queues full; fetching paused", ["pending": "\(workers.pendingCount)"])
+        case .resume(let partitions):
+            try consumer.resume(partitions)
+            Log.info("workers caught up; fetching resumed", ["pending": "\(workers.pendingCount)"])
+        case .discardPending(let partitions):
+            workers.discardPending(of: partitions.map(Set.init))
+        case .abandonRetries:
+            Log.info("stopping: finishing in-flight batches, committing and leaving the group")
+            workers.abandonRetries()
+        case .awaitBatchesInProgress:
+            workers.waitForBatchesInProgress()
+        case .markApplied:
+            for (tp, offset) in workers.takeApplied() { consumer.markProcessed(tp, offset: offset) }
+        case .commit(let synchronously):
+            if synchronously { try consumer.commit(synchronously: true) } else {
                 do { try consumer.commit(synchronously: false) } catch {
                     Log.warning("offset commit failed; the next one covers it", ["error": "\(error)"])
                 }
-                lastCommit = Date()
             }
-            if let path = settings.healthFile, Date().timeIntervalSince(lastHeartbeat) >= 1 {
-                // A liveness probe checks this file's age: it stops changing when the loop hangs.
+        case .reportLiveness:
+            // A liveness probe checks this file's age: it stops changing when the loop hangs.
+            if let path = settings.healthFile {
                 _ = FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
-                lastHeartbeat = Date()
             }
-            if Date().timeIntervalSince(lastStatus) >= settings.statusIntervalSeconds {
-                let utilisation = workers.takeBusySeconds() / (Date().timeIntervalSince(lastStatus) * Double(settings.workers))
-                lastStatus = Date()
-                logStatus(consumer, workerUtilisation: utilisation, pending: workers.pendingCount)
-            }
+        case .logStatus(let elapsed):
+            logStatus(consumer, utilisation: workers.takeBusySeconds() / (elapsed.seconds * Double(settings.workers)),
+                      pending: workers.pendingCount)
+        case .close:
+            try consumer.close()
         }
-        // Reports polled but not started go back to the group: the next owner takes them from
-        // the committed offset, so a shutdown waits for one batch per worker, not a backlog.
-        Log.info("stopping: finishing in-flight batches, committing and leaving the group")
-        workers.discardPending()
-        workers.waitForBatchesInProgress()
-        markApplied()
-        try consumer.commit(synchronously: true)
-        try consumer.close()
-        consumerRef = nil  // breaks the consumer → callback → consumer cycle
+        return nil
     }
 
     private func record(_ applied: AppliedBatch) {
@@ -152,7 +147,7 @@ public final class CompletionConsumer: @unchecked Sendable {
         }
     }
 
-    private func logStatus(_ consumer: KafkaConsumer, workerUtilisation: Double, pending: Int) {
+    private func logStatus(_ consumer: KafkaConsumer, utilisation: Double, pending: Int) {
         let lag = consumer.lag()
         let c = counters
         Log.info("status", [
@@ -164,9 +159,21 @@ public final class CompletionConsumer: @unchecked Sendable {
             "outbox_parked": "\(relay?.parkedCount ?? 0)",
             "key_mismatches": "\(c.keyMismatches)",
             // Near 1: the database (or the workers' own CPU) is the limit; near 0: the input is.
-            "worker_utilisation": String(format: "%.2f", workerUtilisation),
+            "worker_utilisation": String(format: "%.2f", utilisation),
             // Polled and waiting for a worker: near its cap, the workers are the limit; near 0, the input.
             "pending": "\(pending)",
         ])
     }
+}
+
+extension RebalanceEvent {
+    var partitions: [TopicPartition] {
+        switch self { case .assigned(let p), .revoked(let p), .lost(let p): p }
+    }
+    var isAssignment: Bool { if case .assigned = self { true } else { false } }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Int { Int(components.seconds) * 1000 + Int(components.attoseconds / 1_000_000_000_000_000) }
 }

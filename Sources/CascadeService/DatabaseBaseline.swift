@@ -12,7 +12,7 @@ public struct DatabaseBaseline: @unchecked Sendable {
 
     public init(db: PostgresConnection, settings: ServiceSettings) {
         self.db = db
-        processor = BatchProcessor(db: db, planner: settings.planner,
+        processor = BatchProcessor(store: BatchStore(db: db), planner: settings.planner,
                                    limits: settings.limits)
     }
 
@@ -21,7 +21,7 @@ public struct DatabaseBaseline: @unchecked Sendable {
     @discardableResult
     public func apply(_ batch: [KafkaMessage]) throws -> Int {
         let applied = try processor.process(batch)
-        try OutboxStore.settle(db, applied.outbox.map { SettledRow(id: $0.id, parking: []) }, inTransaction: false)
+        try OutboxStore.settle(applied.outbox.map { SettledRow(id: $0.id, parking: []) }, on: db)
         return applied.effects.results.count
     }
 }

@@ -17,28 +17,27 @@ import Synchronization
 /// A message refused for good (too large, invalid, not authorized) is parked with its reason in
 /// the transaction that deletes its row, so it never holds back the rest of its row, later rows
 /// or the sweep. A transient failure keeps the whole row for a sweep (RowDisposition).
-public final class OutboxRelay: @unchecked Sendable {  // because its mutable state is behind `state`, a Mutex
+public final class OutboxRelay: Sendable {
     private let settings: ServiceSettings
     private let producer: KafkaProducer
     private let wakeUp = DispatchSemaphore(value: 0)
     private let state = Mutex(RelayState())
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Latch<Void>()
+    /// Opened with a reason when a round fails for a reason retrying cannot fix.
+    private let ending: Latch<ServiceEnding>
     /// Called with every message after its delivery (the demo prints them).
     private let onPublished: (@Sendable (OutboxMessage) -> Void)?
 
     /// Messages waiting in memory at most; beyond that their rows wait in the table for a sweep.
     static let handOffCapacity = 50_000
-    static let sweepAgeSeconds = 5.0
-    static let sweepIntervalSeconds = 1.0
-    /// Settled rows are deleted in bulk once this many are waiting, or after deleteInterval.
-    static let deleteBatch = 8
-    static let deleteIntervalSeconds = 0.05
-    /// Rows one sweep claims at most.
-    static let sweepRowLimit = 16
+    /// Rows younger than this are on their way through some relay's hand-off; a sweep leaves them.
+    static let sweepAge: Duration = .seconds(5)
 
-    public init(settings: ServiceSettings, producer: KafkaProducer, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
+    init(settings: ServiceSettings, producer: KafkaProducer, ending: Latch<ServiceEnding>,
+         onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
         self.settings = settings
         self.producer = producer
+        self.ending = ending
         self.onPublished = onPublished
     }
 
@@ -52,7 +51,7 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
     public func start() {
         startServiceThread("cascade-relay") { [self] in
             run()
-            finished.signal()
+            finished.open()
         }
     }
 
@@ -70,55 +69,56 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
     }
 
     /// Publishes what is left (bounded by `timeout`) and stops.
-    public func stop(timeout: TimeInterval = 20) {
+    public func stop(timeout: Duration = .seconds(20)) {
         state.withLock { $0.stopping = true }
         wakeUp.signal()
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
+        if finished.wait(timeout: timeout) == nil {
             Log.warning("outbox relay did not finish in time; unpublished rows stay in the outbox for the next start")
         }
     }
 
+    /// The driver of RelaySchedule: send what was handed over, then the step it names.
     private func run() {
         var db: PostgresConnection?
-        var backoff = 0.1
-        var lastSweep = Date.distantPast
-        var lastDelete = Date()
+        var schedule = RelaySchedule(now: .now)
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         while true {
-            let (stopping, batch, settledCount, inFlightCount) = state.withLock { s in
-                let batch = s.handedOff
-                s.handedOff = []
-                for row in batch { s.send(row) }
-                return (s.stopping, batch, s.settled.count, s.inFlight.count)
+            let (handedOff, snapshot) = state.withLock { s in
+                defer { s.handedOff = [] }
+                return (s.handedOff, RelaySchedule.Snapshot(now: .now, sentRows: !s.handedOff.isEmpty, settledRows: s.settled.count,
+                                                            inFlightRows: s.inFlight.count + s.handedOff.count, stopping: s.stopping))
             }
             do {
                 if db == nil { db = try PostgresConnection(url: settings.databaseURL) }
                 // Sending never waits for the broker: deliveries come back on the producer's
-                // thread, and the rows they settle are deleted in bulk below.
-                for row in batch { try send(row) }
-                let deleteDue = settledCount >= Self.deleteBatch
-                    || (settledCount > 0 && (Date().timeIntervalSince(lastDelete) >= Self.deleteIntervalSeconds || stopping))
-                if deleteDue {
+                // thread, and the rows they settle are deleted in bulk.
+                try send(handedOff)
+                switch schedule.next(snapshot) {
+                case .delete:
                     try deleteSettled(db!)
-                    lastDelete = Date()
-                } else if stopping && inFlightCount > 0 {
+                    schedule.deleted(at: .now)
+                case .flush:
                     try producer.flush(timeoutMs: 10_000)
-                } else if stopping || Date().timeIntervalSince(lastSweep) >= Self.sweepIntervalSeconds {
-                    let (claimed, resolved) = try sweep(db!)
-                    lastSweep = Date()
-                    if claimed == Self.sweepRowLimit && resolved == claimed { continue }  // more waiting
-                    if stopping { return }
-                } else if batch.isEmpty {
-                    let wait = settledCount > 0 ? Self.deleteIntervalSeconds : Self.sweepIntervalSeconds
-                    _ = wakeUp.wait(timeout: .now() + wait)
+                case .sweep:
+                    let (claimed, settled) = try sweep(db!)
+                    schedule.swept(at: .now, claimed: claimed, settled: settled, stopping: snapshot.stopping)
+                case .wait(let duration):
+                    if duration > .zero { _ = wakeUp.wait(timeout: .now() + .milliseconds(duration.milliseconds)) }
+                case .finish:
+                    return
                 }
-                backoff = 0.1
+                backoff.reset()
             } catch {
                 // Rows of a failed round stay in the table; a sweep publishes them later.
-                if stopping { return }
-                Log.warning("outbox relay round failed; retrying", ["error": "\(error)", "retry_in_s": "\(backoff)"])
-                if let pg = error as? PostgresError, pg.kind == .connectionLost { db = nil }
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 5)
+                if snapshot.stopping { return }
+                switch FailurePolicy.disposition(of: error, isolatable: false, backoff: &backoff) {
+                case .retry(let wait):
+                    Log.warning("outbox relay round failed; retrying", ["error": "\(error)", "retry_in_s": String(format: "%.2f", wait.seconds)])
+                    Thread.sleep(forTimeInterval: wait.seconds)
+                case .isolate, .fatal:
+                    ending.open(.failure("the outbox relay failed for a reason retrying cannot fix: \(error)"))
+                    return
+                }
             }
         }
     }
@@ -126,12 +126,21 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
     private func deleteSettled(_ db: PostgresConnection) throws {
         let rows = state.withLock { s in defer { s.settled = [] }; return s.settled }
         do {
-            try OutboxStore.settle(db, rows, inTransaction: false)
+            try OutboxStore.settle(rows, on: db)
         } catch {
             state.withLock { $0.settled += rows }  // deleted next time (or swept: re-sent, same bytes)
             throw error
         }
         noteParked(rows.flatMap(\.parking))
+    }
+
+    /// Each row is registered as in flight just before it is sent, so a send that throws leaves
+    /// the rows after it unregistered: in the table, where a sweep finds them.
+    private func send(_ rows: [OutboxBatch]) throws {
+        for row in rows {
+            state.withLock { $0.send(row) }
+            try send(row)
+        }
     }
 
     private func send(_ row: OutboxBatch) throws {
@@ -141,7 +150,7 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
                     let outcome = Self.outcome(of: result)
                     let wake = state.withLock { s in
                         s.record(outcome, row: row.id, position: position)
-                        return s.settled.count >= Self.deleteBatch || s.stopping
+                        return s.settled.count >= RelaySchedule.deleteBatch || s.stopping
                     }
                     if case .delivered = outcome { onPublished?(message) }
                     if case .failed = outcome {
@@ -190,9 +199,9 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
     /// One claim–produce–settle cycle over old rows, in one transaction of two round trips.
     /// Returns how many rows it claimed and how many of those it deleted.
     private func sweep(_ db: PostgresConnection) throws -> (claimed: Int, resolved: Int) {
-        do {
-            let claimed = try OutboxStore.claimInNewTransaction(db, limit: Self.sweepRowLimit, olderThanSeconds: Self.sweepAgeSeconds,
-                                                                excluding: state.withLock { $0.busyRows })
+        try db.withTransaction { tx in
+            let claimed = try OutboxStore.claim(in: tx, limit: RelaySchedule.sweepRowLimit, olderThan: Self.sweepAge,
+                                                excluding: state.withLock { $0.busyRows })
             var rows: [OutboxBatch] = []
             var quarantine: [PipelineStatement] = []
             var quarantined: [SettledRow] = []
@@ -211,13 +220,11 @@ public final class OutboxRelay: @unchecked Sendable {  // because its mutable st
                                                                 "messages": "\(rows.reduce(0) { $0 + $1.messages.count })"])
             }
             let settled = try produce(rows)
-            try OutboxStore.settle(db, quarantined + settled, extra: quarantine, inTransaction: true)
+            let kept = Set(rows.map(\.id)).subtracting(settled.map(\.id))
+            try OutboxStore.settle(quarantined + settled, in: tx, extra: quarantine, postponing: Array(kept))
             state.withLock { $0.parked += quarantined.count }
             noteParked(settled.flatMap(\.parking))
             return (claimed.count, quarantined.count + settled.count)
-        } catch {
-            if db.isConnected { _ = try? db.query("ROLLBACK") }
-            throw error
         }
     }
 

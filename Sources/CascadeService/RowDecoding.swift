@@ -7,12 +7,12 @@ import Postgres
 extension PostgresRow {
     func jsonValue(_ column: String) throws -> JSONValue? {
         guard let text = try optionalString(column) else { return nil }
-        do { return try JSONParser.parse(text) } catch { throw PostgresError.client("column '\(column)': \(error)") }
+        do { return try JSONParser.parse(text) } catch { throw ServiceError.brokenInvariant("column '\(column)': \(error)") }
     }
 
     func enumValue<E: RawRepresentable>(_ column: String, as: E.Type) throws -> E where E.RawValue == String {
         let text = try string(column)
-        guard let value = E(rawValue: text) else { throw PostgresError.client("column '\(column)': unknown value '\(text)'") }
+        guard let value = E(rawValue: text) else { throw ServiceError.brokenInvariant("column '\(column)': unknown value '\(text)'") }
         return value
     }
 
@@ -38,10 +38,10 @@ extension PostgresRow {
     /// A completed job's `subscription_outcomes`, in firing order; nil when it fired nothing.
     func outcomes() throws -> [SubscriptionOutcome]? {
         guard let json = try jsonValue("subscription_outcomes") else { return nil }
-        guard case .array(let items) = json else { throw PostgresError.client("column 'subscription_outcomes': not an array") }
+        guard case .array(let items) = json else { throw ServiceError.brokenInvariant("column 'subscription_outcomes': not an array") }
         return try items.map { item in
             guard let outcome = SubscriptionOutcome(json: item) else {
-                throw PostgresError.client("column 'subscription_outcomes': not an outcome: \(item)")
+                throw ServiceError.brokenInvariant("column 'subscription_outcomes': not an outcome: \(item)")
             }
             return outcome
         }

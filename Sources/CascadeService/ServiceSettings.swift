@@ -23,7 +23,7 @@ public struct ServiceSettings: Sendable {
     public var kafkaOverrides = KafkaConfig()
     /// Partitions for topics Cascade creates when missing; 0 leaves creation to the broker.
     public var topicPartitions: Int = 6
-    public var statusIntervalSeconds: Double = 10
+    public var statusInterval: Duration = .seconds(10)
     /// Ask the broker at start whether the output topics take Cascade's largest message
     /// (TopicSizeCheck). Off only for the demo's embedded mock broker, which has no
     /// DescribeConfigs and would hold the start for the request's timeout.
@@ -59,7 +59,7 @@ public struct ServiceSettings: Sendable {
             + "raise it or lower --max-report-bytes"
     }
     /// Longest time between offset commits while reports flow.
-    public var commitIntervalSeconds: Double = 0.2
+    public var commitInterval: Duration = .milliseconds(200)
 
     public init(brokers: String, databaseURL: String?) {
         self.brokers = brokers

@@ -9,6 +9,9 @@ public final class PostgresConnection {
     /// Statements with parameters are prepared once per connection and then executed by name:
     /// parsing and planning every statement again cost more than executing it.
     private var preparedNames: [String: String] = [:]
+    /// Set when a pipeline was abandoned half way: answers may still be queued on the socket,
+    /// so the session cannot be trusted and is reset before its next use.
+    private var needsReset = false
 
     /// `url` is a `postgres://` URL or a libpq key=value string; nil or empty uses the `PG*`
     /// environment variables, as psql does.
@@ -21,8 +24,7 @@ public final class PostgresConnection {
 
     deinit { PQfinish(conn) }
 
-    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK }
-    public var serverVersion: Int { Int(PQserverVersion(conn)) }
+    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK && !needsReset }
     /// Server process id, for diagnostics and for tests that terminate a backend.
     public var backendPID: Int32 { PQbackendPID(conn) }
 
@@ -45,21 +47,25 @@ public final class PostgresConnection {
         _ = try consume(PQexec(conn, script), sql: script)
     }
 
-    /// BEGIN; the body; COMMIT on return, ROLLBACK on throw. The error that escaped the body is
-    /// the one rethrown (a failing ROLLBACK on a dead connection is not allowed to mask it).
-    public func withTransaction<T>(
-        isolation: String? = nil, _ body: (PostgresConnection) throws -> T
-    ) throws -> T {
-        try query(isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN")
-        let value: T
+    /// The one way to run a transaction. BEGIN travels with the body's first round trip and
+    /// COMMIT with its last (`PostgresTransaction.commit(with:)`), or alone when the body
+    /// returns without committing. A throw rolls back; if the ROLLBACK fails too, both errors
+    /// are thrown together (`PostgresTransactionError`), so the cause is never hidden.
+    public func withTransaction<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+        let transaction = PostgresTransaction(self)
         do {
-            value = try body(self)
+            let value = try body(transaction)
+            if !transaction.isCommitted { _ = try transaction.commit() }
+            return value
         } catch {
-            if isConnected { _ = try? query("ROLLBACK") }
+            guard transaction.hasBegun, !transaction.isCommitted, isConnected else { throw error }
+            do {
+                _ = try pipeline([PipelineStatement("ROLLBACK")])
+            } catch let rollback {
+                throw PostgresTransactionError(cause: error, rollbackFailure: rollback)
+            }
             throw error
         }
-        try query("COMMIT")
-        return value
     }
 
     /// Sends every statement in one round trip (libpq pipeline mode) and returns their results
@@ -71,7 +77,13 @@ public final class PostgresConnection {
         var names: [String?] = []
         for statement in statements { names.append(try preparedName(statement.sql, parameterCount: statement.parameters.count)) }
         guard PQenterPipelineMode(conn) == 1 else { throw lastError("enter pipeline mode") }
-        defer { PQexitPipelineMode(conn) }
+        // Whatever happens below, blocking mode comes back, and a pipeline left with answers
+        // unread marks the session for a reset instead of confusing the next statement.
+        var finished = false
+        defer {
+            PQsetnonblocking(conn, 0)
+            if !finished || PQexitPipelineMode(conn) != 1 { needsReset = true }
+        }
         // Nonblocking while sending: with many statements the server's answers must be read as
         // they come, or both sides block on full socket buffers.
         PQsetnonblocking(conn, 1)
@@ -80,9 +92,9 @@ public final class PostgresConnection {
                 if let name { return PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0) }
                 return PQsendQueryParams(conn, statement.sql, count, nil, values, lengths, formats, 0)
             }
-            guard sent == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline send") }
+            guard sent == 1 else { throw lastError("pipeline send") }
         }
-        guard PQpipelineSync(conn) == 1 else { PQsetnonblocking(conn, 0); throw lastError("pipeline sync") }
+        guard PQpipelineSync(conn) == 1 else { throw lastError("pipeline sync") }
         try flushReadingAnswers()
         PQsetnonblocking(conn, 0)
 
@@ -108,7 +120,8 @@ public final class PostgresConnection {
         guard let sync = PQgetResult(conn) else { throw lastError("pipeline sync missing") }
         let syncStatus = PQresultStatus(sync)
         PQclear(sync)
-        if syncStatus != PGRES_PIPELINE_SYNC && firstError == nil { throw lastError("pipeline sync") }
+        finished = syncStatus == PGRES_PIPELINE_SYNC
+        if !finished && firstError == nil { throw lastError("pipeline sync") }
         if let firstError { throw firstError }
         return results
     }
@@ -132,9 +145,12 @@ public final class PostgresConnection {
         return name
     }
 
-    /// Re-establishes a connection that libpq saw break (server restart, network loss).
+    /// Re-establishes a connection that libpq saw break (server restart, network loss) or that
+    /// an abandoned pipeline left in an unknown state. The service's only reconnect mechanism:
+    /// callers retry, and the next statement finds a fresh session.
     private func reconnectIfNeeded() throws(PostgresError) {
-        guard PQstatus(conn) != CONNECTION_OK else { return }
+        guard PQstatus(conn) != CONNECTION_OK || needsReset else { return }
+        needsReset = false
         preparedNames = [:]  // they died with the old session
         PQreset(conn)
         try checkConnected(context: "reconnect")
@@ -248,4 +264,54 @@ public struct PipelineStatement: Sendable {
         self.sql = sql
         self.parameters = parameters
     }
+}
+
+/// A transaction in progress (`PostgresConnection.withTransaction`). Not Sendable, like its
+/// connection.
+public final class PostgresTransaction {
+    public let connection: PostgresConnection
+    public private(set) var hasBegun = false
+    public private(set) var isCommitted = false
+
+    init(_ connection: PostgresConnection) { self.connection = connection }
+
+    /// Sends `statements` in one round trip inside the transaction (BEGIN goes first, the first
+    /// time) and returns their results.
+    public func send(_ statements: [PipelineStatement]) throws(PostgresError) -> [PostgresRows] {
+        try run(statements, committing: false)
+    }
+
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresBindable] = []) throws(PostgresError) -> PostgresRows {
+        try send([PipelineStatement(sql, parameters)])[0]
+    }
+
+    /// A multi-statement script (a migration) inside the transaction.
+    public func execute(script: String) throws(PostgresError) {
+        if !hasBegun { _ = try send([]) }
+        try connection.execute(script: script)
+    }
+
+    /// Sends the last statements with COMMIT in the same round trip; returns their results.
+    @discardableResult
+    public func commit(with statements: [PipelineStatement] = []) throws(PostgresError) -> [PostgresRows] {
+        let results = try run(statements, committing: true)
+        isCommitted = true
+        return results
+    }
+
+    private func run(_ statements: [PipelineStatement], committing: Bool) throws(PostgresError) -> [PostgresRows] {
+        precondition(!isCommitted, "the transaction has already committed")
+        let begin = hasBegun ? [] : [PipelineStatement("BEGIN")]
+        hasBegun = true
+        let results = try connection.pipeline(begin + statements + (committing ? [PipelineStatement("COMMIT")] : []))
+        return Array(results[begin.count..<begin.count + statements.count])
+    }
+}
+
+/// A transaction failed, and so did its ROLLBACK: both, so that the cause is not lost.
+public struct PostgresTransactionError: Error, CustomStringConvertible {
+    public let cause: any Error
+    public let rollbackFailure: any Error
+    public var description: String { "\(cause) (and the ROLLBACK failed too: \(rollbackFailure))" }
 }

@@ -9,6 +9,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         case checkViolation         // 23514
         case notNullViolation       // 23502
         case invalidInput           // class 22 (bad text for a type, for example)
+        case programLimitExceeded   // class 54 (a value too large to store, for example)
+        case temporarilyUnavailable // class 53 (out of disk, memory, connections), 58, 57014 (statement timeout), 55P03 (lock timeout)
         case client                 // misuse or a decoding error on our side
         case other
     }
@@ -32,9 +34,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         self.init(kind: Self.classify(sqlState), sqlState: sqlState, message: message, detail: detail, constraint: constraint)
     }
 
-    /// Serialization failures, deadlocks and lost connections succeed when the work is redone.
+    /// Serialization failures, deadlocks, lost connections and exhausted resources succeed
+    /// when the work is redone, later.
     public var isRetriable: Bool {
-        kind == .serializationFailure || kind == .deadlock || kind == .connectionLost
+        kind == .serializationFailure || kind == .deadlock || kind == .connectionLost || kind == .temporarilyUnavailable
     }
 
     public static func client(_ message: String) -> PostgresError {
@@ -51,9 +54,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         case "23514": return .checkViolation
         case "23502": return .notNullViolation
         case "57P01", "57P02", "57P03": return .connectionLost
+        case "57014", "55P03": return .temporarilyUnavailable
         default:
             if s.hasPrefix("08") { return .connectionLost }
             if s.hasPrefix("22") { return .invalidInput }
+            if s.hasPrefix("54") { return .programLimitExceeded }
+            if s.hasPrefix("53") || s.hasPrefix("58") { return .temporarilyUnavailable }
             return .other
         }
     }

@@ -1,5 +1,5 @@
 import CascadeDomain
-import CascadeService
+@testable import CascadeService
 import Foundation
 import Kafka
 import Postgres
@@ -63,7 +63,7 @@ final class MigrationTests: XCTestCase {
         var settings = ServiceSettings(brokers: f.brokers, databaseURL: database.url)
         settings.topics = f.topics
         let producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: f.brokers))
-        let relay = OutboxRelay(settings: settings, producer: producer)
+        let relay = OutboxRelay(settings: settings, producer: producer, ending: Latch())
         relay.start()
         defer {
             relay.stop()

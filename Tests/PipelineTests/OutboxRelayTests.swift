@@ -39,7 +39,8 @@ final class OutboxRelayTests: XCTestCase {
         var config = TestEnvironment.producerConfig(brokers: cluster.bootstrapServers)
         if let messageMaxBytes { config.set("message.max.bytes", String(messageMaxBytes)) }
         let producer = try KafkaProducer(config: config)
-        let relay = OutboxRelay(settings: ServiceSettings(brokers: cluster.bootstrapServers, databaseURL: database.url), producer: producer)
+        let relay = OutboxRelay(settings: ServiceSettings(brokers: cluster.bootstrapServers, databaseURL: database.url), producer: producer,
+                                ending: Latch())
         relay.start()
         return (relay, producer)
     }
@@ -95,7 +96,7 @@ final class OutboxRelayTests: XCTestCase {
 
         XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 3 }, "the refusal reaches the relay")
         XCTAssertEqual(try outboxRows(), 1, "a refused row stays in the table")
-        XCTAssertTrue(eventually(timeout: OutboxRelay.sweepAgeSeconds + 15) { (try? self.outboxRows()) == 0 },
+        XCTAssertTrue(eventually(timeout: OutboxRelay.sweepAge.seconds + 15) { (try? self.outboxRows()) == 0 },
                       "the sweep publishes and deletes it")
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the refused attempt never reached the log")

@@ -123,7 +123,7 @@ final class PostgresConnectionTests: XCTestCase {
         let statements = (0..<1000).map {
             PipelineStatement("INSERT INTO \(table) (id, note) VALUES ($1, $2) RETURNING id", [$0, "n\($0)"])
         }
-        let results = try db.withTransaction { try $0.pipeline(statements) }
+        let results = try db.withTransaction { try $0.send(statements) }
         XCTAssertEqual(results.count, 1000)
         XCTAssertEqual(try results.map { try $0.first!.int("id") }, (0..<1000).map(Int64.init))
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM \(table)").first?.int("n"), 1000)
@@ -135,7 +135,7 @@ final class PostgresConnectionTests: XCTestCase {
             PipelineStatement("INSERT INTO \(table) (id) VALUES (1)"),
             PipelineStatement("INSERT INTO \(table) (id) VALUES (2)"),
         ]
-        XCTAssertThrowsError(try db.withTransaction { try $0.pipeline(statements) }) {
+        XCTAssertThrowsError(try db.withTransaction { try $0.send(statements) }) {
             XCTAssertEqual(($0 as? PostgresError)?.kind, .uniqueViolation)
         }
         XCTAssertEqual(try db.query("SELECT count(*) AS n FROM \(table)").first?.int("n"), 0)

@@ -1,0 +1,44 @@
+import Dispatch
+import Synchronization
+
+/// A value set once and waited for by anyone: a stop request, a fatal failure, a thread's end.
+/// The one stop-and-signal primitive of the service layer.
+final class Latch<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+    private let opened = DispatchGroup()
+
+    init() { opened.enter() }
+
+    /// Sets the value unless it is set; returns whether this call set it.
+    @discardableResult
+    func open(_ newValue: Value) -> Bool {
+        let first = value.withLock { current in
+            guard current == nil else { return false }
+            current = newValue
+            return true
+        }
+        if first { opened.leave() }
+        return first
+    }
+
+    var current: Value? { value.withLock { $0 } }
+    var isOpen: Bool { current != nil }
+
+    /// Waits until opened, or `timeout` passes (nil: for ever); returns the value if open.
+    @discardableResult
+    func wait(timeout: Duration? = nil) -> Value? {
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            _ = opened.wait(timeout: .now() + .nanoseconds(max(0, nanos)))
+        } else {
+            opened.wait()
+        }
+        return current
+    }
+}
+
+extension Latch where Value == Void {
+    @discardableResult
+    func open() -> Bool { open(()) }
+}
