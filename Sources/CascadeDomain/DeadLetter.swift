@@ -6,7 +6,9 @@ public enum DeadLetter {
 
     /// The dead letter, and the original when the letter had to be cut to fit `sizeLimit` (the
     /// largest report Cascade accepts, so every topic that takes reports can take it). The
-    /// cut letter carries `dlq-original-size`; the original is kept durably (parked).
+    /// cut letter carries `dlq-original-size`; the original is kept durably (parked). Key and
+    /// headers are never cut: if they alone pass the limit the value is empty, and the
+    /// envelope Cascade allows beyond the limit (ServiceSettings.envelopeBytes) absorbs them.
     public static func message(_ raw: RawReport, reason: String, topic: String, sizeLimit: Int)
         -> (letter: OutboxMessage, original: ParkedMessage?) {
         var headers = raw.headers.map { OutboxHeader($0.name, $0.value) }
@@ -18,9 +20,10 @@ public enum DeadLetter {
         let whole = OutboxMessage(topic: topic, key: raw.key, value: raw.value, headers: headers)
         guard let value = raw.value, whole.size > sizeLimit else { return (whole, nil) }
 
-        let room = max(0, value.count - (whole.size - sizeLimit))
-        let cut = OutboxMessage(topic: topic, key: raw.key, value: Array(value.prefix(room)),
-                                headers: headers + [OutboxHeader("dlq-original-size", String(value.count))])
+        let cutHeaders = headers + [OutboxHeader("dlq-original-size", String(value.count))]
+        let envelope = OutboxMessage(topic: topic, key: raw.key, value: [], headers: cutHeaders).size
+        let room = max(0, sizeLimit - envelope)
+        let cut = OutboxMessage(topic: topic, key: raw.key, value: Array(value.prefix(room)), headers: cutHeaders)
         let why = "dead letter cut from \(value.count) to \(room) value bytes to fit the \(sizeLimit)-byte limit; this is the original"
         return (cut, ParkedMessage(message: whole, reason: why))
     }

@@ -112,6 +112,10 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         case 0x0A: out.append(UInt8(ascii: "n"))
         case 0x0D: out.append(UInt8(ascii: "r"))
         case 0x09: out.append(UInt8(ascii: "t"))
+        // Short forms for every escape the parser reads, so writing a value back never makes
+        // it longer than it came: a downstream request's input stays within the report's size.
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
         case 0..<0x20:
             out.append(contentsOf: "u00".utf8)
             out.append(hexDigits[Int(byte >> 4)])

@@ -30,7 +30,7 @@ enum ParkedStore {
         let eventId = parked.message.header("event-id").flatMap { String(validating: $0, as: UTF8.self) }
         return PipelineStatement("""
             INSERT INTO parked_messages (topic, event_id, size, message, reason, outbox_row, position)
-            VALUES ($1, $2, $3, $4::bytea, $5, $6, $7)
+            VALUES ($1, $2, $3, $4::bytea, $5, $6, $7) ON CONFLICT DO NOTHING
             """, [parked.message.topic, eventId, parked.message.size, PostgresBytes(OutboxFraming.encode([parked.message])),
                   parked.reason, origin.outboxRow, origin.position])
     }
@@ -39,6 +39,7 @@ enum ParkedStore {
     static func insertUndecodableStatement(row id: Int64, bytes: [UInt8], reason: String) -> PipelineStatement {
         PipelineStatement("""
             INSERT INTO parked_messages (topic, size, message, reason, outbox_row) VALUES (NULL, $1, $2::bytea, $3, $4)
+            ON CONFLICT DO NOTHING
             """, [bytes.count, PostgresBytes(bytes), reason, id])
     }
 

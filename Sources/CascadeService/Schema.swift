@@ -148,6 +148,14 @@ enum Schema {
                 position    integer,
                 parked_at   timestamptz NOT NULL DEFAULT clock_timestamp()
             );
+            -- Parking is idempotent: a message is parked once, however often its row is settled
+            -- (a lost COMMIT answer, two members sweeping) or its report answered again.
+            CREATE UNIQUE INDEX parked_messages_by_origin ON parked_messages (outbox_row, position)
+                WHERE outbox_row IS NOT NULL AND position IS NOT NULL;
+            CREATE UNIQUE INDEX parked_messages_undecodable_rows ON parked_messages (outbox_row)
+                WHERE outbox_row IS NOT NULL AND position IS NULL;
+            CREATE UNIQUE INDEX parked_messages_cut_originals ON parked_messages (event_id)
+                WHERE outbox_row IS NULL;
             """),
     ]
 }

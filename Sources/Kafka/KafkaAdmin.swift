@@ -62,7 +62,8 @@ public final class KafkaAdmin: @unchecked Sendable {
     }
 
     /// The named settings of each topic as the broker reports them (DescribeConfigs). A topic
-    /// or setting the broker leaves out is absent; a broker without DescribeConfigs throws.
+    /// the broker could not describe, or a setting it leaves out, is absent; a broker without
+    /// DescribeConfigs throws.
     public func topicConfigs(_ topics: [String], names: Set<String>,
                              timeoutMs: Int = 10_000) throws(KafkaError) -> [String: [String: String]] {
         guard !topics.isEmpty else { return [:] }
@@ -79,11 +80,9 @@ public final class KafkaAdmin: @unchecked Sendable {
         for i in 0..<count {
             let resource = described[i]
             let topic = String(cString: rd_kafka_ConfigResource_name(resource))
-            let resourceErr = rd_kafka_ConfigResource_error(resource)
-            if resourceErr != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let text = rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""
-                throw KafkaError(resourceErr, context: "describe configs of \(topic) \(text)")
-            }
+            // One topic the broker cannot describe (missing, say) leaves only that one absent,
+            // so the others are still checked.
+            if rd_kafka_ConfigResource_error(resource) != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
             var entryCount = 0
             guard let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) else { continue }
             var values: [String: String] = [:]

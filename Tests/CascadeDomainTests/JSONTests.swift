@@ -24,7 +24,17 @@ final class JSONTests: XCTestCase {
             let written = JSONValue.string(text).description
             XCTAssertEqual(try JSONParser.parse(written), .string(text), written)
         }
-        XCTAssertEqual(JSONValue.string("a\"b\\c\n\r\t\u{8}é").description, #""a\"b\\c\n\r\t\u0008é""#)
+        XCTAssertEqual(JSONValue.string("a\"b\\c\n\r\t\u{8}\u{c}\u{1}é").description, #""a\"b\\c\n\r\t\b\f\u0001é""#)
+    }
+
+    /// A downstream request carries a report's output written back: it must never grow, or
+    /// the 64 KiB envelope over the report limit would not bound it.
+    func testWritingAParsedValueBackNeverMakesItLonger() throws {
+        let escapes = #"{"s":"\b\f\n\r\t\"\\\/\u0001\u001f\u00e9\ud83d\ude80 plain é"}"#
+        let parsed = try JSONParser.parse(escapes)
+        XCTAssertLessThanOrEqual(parsed.description.utf8.count, escapes.utf8.count, parsed.description)
+        let controls = "\"" + String(repeating: #"\b\f"#, count: 1000) + "\""
+        XCTAssertEqual(try JSONParser.parse(controls).description.utf8.count, controls.utf8.count)
     }
 
     func testRejectsMalformedInputWithAPosition() {

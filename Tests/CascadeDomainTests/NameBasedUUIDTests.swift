@@ -25,6 +25,8 @@ final class NameBasedUUIDTests: XCTestCase {
         let source = ReportSource(topic: "pie.job-completions", partition: 3, offset: 1234)
         XCTAssertEqual(source.eventId(.result),
                        NameBasedUUID.make(namespace: ReportSource.eventIdNamespace, name: "result:pie.job-completions/3/1234"))
+        // Pinned: clients compute it too (CONTRACTS.md), so it must never change.
+        XCTAssertEqual(source.eventId(.result).lowercasedText, "e0da4977-8caf-53fc-a95d-8b83ebfe8df1", "Python's uuid.uuid5 agrees")
         XCTAssertEqual(source.eventId(.deadLetter),
                        NameBasedUUID.make(namespace: ReportSource.eventIdNamespace, name: "dead-letter:pie.job-completions/3/1234"))
     }

@@ -36,18 +36,19 @@ final class CommandLineTests: XCTestCase {
     func testParkedListShowsWhereEachMessageCameFromAndWhy() throws {
         let db = try PostgresConnection(url: try TestEnvironment.databaseURL)
         let topic = TestEnvironment.unique("parked-topic")
+        let row = Int64.random(in: 1_000_000...Int64(Int32.max))  // parking is unique per outbox row and position
         let message = OutboxMessage(topic: topic, key: Array("job-9".utf8), value: Array("{}".utf8),
                                     headers: [OutboxHeader("event-id", "e-9")])
         try db.query("""
             INSERT INTO parked_messages (topic, event_id, size, message, reason, outbox_row, position)
-            VALUES ($1, 'e-9', $2, $3::bytea, 'refused by the broker: MSG_SIZE_TOO_LARGE', 77, 3)
-            """, [topic, message.size, PostgresBytes(OutboxFraming.encode([message]))])
+            VALUES ($1, 'e-9', $2, $3::bytea, 'refused by the broker: MSG_SIZE_TOO_LARGE', $4, 3)
+            """, [topic, message.size, PostgresBytes(OutboxFraming.encode([message])), row])
         let (code, lines) = try run(["parked", "list", "--limit", "1000000"])
         XCTAssertEqual(code, 0, "\(lines)")
         guard case .array(let records)? = lines.compactMap({ try? JSONParser.parse($0) }).first else { return XCTFail("\(lines)") }
         let record = try XCTUnwrap(records.first { $0["topic"]?.stringValue == topic })
         XCTAssertEqual(record["event_id"], "e-9")
-        XCTAssertEqual(record["outbox_row"], 77)
+        XCTAssertEqual(record["outbox_row"], .int(row))
         XCTAssertEqual(record["position"], 3)
         XCTAssertEqual(record["key"], "job-9")
         XCTAssertEqual(record["reason"], "refused by the broker: MSG_SIZE_TOO_LARGE")

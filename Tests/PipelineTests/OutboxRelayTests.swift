@@ -189,4 +189,14 @@ final class OutboxRelayTests: XCTestCase {
         XCTAssertEqual(parked[1].position, 1)
         _ = after
     }
+
+    /// A row settled twice (its COMMIT's answer lost, or two members sweeping it) parks its
+    /// refused message once: `cascade parked resend --all` must not publish it twice.
+    func testSettlingARowTwiceParksItsMessageOnce() throws {
+        let row = try commitRow([message(1), message(2)])
+        let refusal = ParkedAt(row: row.id, position: 1, parked: ParkedMessage(message: message(2), reason: "refused"))
+        for _ in 0..<2 { try OutboxStore.settle([SettledRow(id: row.id, parking: [refusal])], on: db) }
+        XCTAssertEqual(try parkedRows().map(\.position), [1])
+        XCTAssertEqual(try outboxRows(), 0)
+    }
 }

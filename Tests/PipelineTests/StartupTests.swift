@@ -38,11 +38,14 @@ final class StartupTests: XCTestCase {
                                        logPath: logPath("mmb"))
         XCTAssertEqual(process.wait(), 2)
         XCTAssertTrue(process.log.contains("message.max.bytes=1000000 is below the 1114112 bytes Cascade may publish"), process.log)
+        // A limit that fits passes this check and fails the next one, on a made-up property.
         let fits = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--max-report-bytes", "900000",
-                                                             "--kafka-config", "message.max.bytes=1000000", "--auth-tokens", "/nonexistent"],
+                                                             "--kafka-config", "message.max.bytes=1000000",
+                                                             "--kafka-config", "no.such.property=1"],
                                     logPath: logPath("mmb-ok"))
         XCTAssertEqual(fits.wait(), 2)
-        XCTAssertFalse(fits.log.contains("message.max.bytes"), "a report limit that fits passes this check: \(fits.log)")
+        XCTAssertTrue(fits.log.contains("invalid Kafka configuration"), fits.log)
+        XCTAssertFalse(fits.log.contains("is below the"), "a report limit that fits passes the size check: \(fits.log)")
     }
 
     /// With `--topic-partitions 0` nothing creates the topics; once someone does, reports flow
