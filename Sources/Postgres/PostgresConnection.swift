@@ -313,5 +313,9 @@ public final class PostgresTransaction {
 public struct PostgresTransactionError: Error, CustomStringConvertible {
     public let cause: any Error
     public let rollbackFailure: any Error
+    public init(cause: any Error, rollbackFailure: any Error) {
+        self.cause = cause
+        self.rollbackFailure = rollbackFailure
+    }
     public var description: String { "\(cause) (and the ROLLBACK failed too: \(rollbackFailure))" }
 }
