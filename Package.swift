@@ -5,7 +5,7 @@ import PackageDescription
 // -> CascadeDomain (pure, no I/O) -> CascadeService (wiring) -> cascade (the command).
 let package = Package(
     name: "Cascade",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization (Mutex, Atomic) needs 15
     products: [
         .executable(name: "cascade", targets: ["cascade"]),
         .executable(name: "cascade-bench", targets: ["cascade-bench"]),

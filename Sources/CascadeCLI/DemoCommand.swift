@@ -13,7 +13,7 @@ enum DemoCommand {
     ) { args in
         let cluster = try MockKafkaCluster(brokers: 1)
         let topics = TopicNames.defaults
-        for topic in [topics.reports, topics.results, topics.requests, topics.deadLetters] {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: 3)
         }
         let db = try CommonOptions.connect(args)

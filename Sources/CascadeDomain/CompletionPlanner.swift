@@ -21,7 +21,7 @@ public struct BatchSnapshot: Sendable {
 }
 
 /// A report as the planner receives it: validated, or refused with the bytes kept for the DLQ.
-public enum PlannedInput: Sendable {
+public enum PlannerInput: Sendable {
     case report(CompletionReport)
     case rejected(RawReport, ReportRejection)
 }
@@ -31,23 +31,41 @@ public struct OutcomeRecord: Sendable, Equatable {
     public let sourceJobId: String
     public let position: Int
     public let outcome: SubscriptionOutcome
-    public let recordedAt: Date
 }
 
-/// Everything one batch changes, to be written in one transaction.
+/// Everything one batch changes, to be written in one transaction. Every field is set by the
+/// one designated initialiser (no defaults at the declarations), which `+` calls: a field
+/// added later does not compile until both say what to do with it.
 public struct BatchEffects: Sendable {
     /// Jobs completed by this batch, in their final state (one entry per job).
-    public var completedJobs: [Job] = []
-    public var createdJobs: [Job] = []
-    public var outcomes: [OutcomeRecord] = []
+    public var completedJobs: [Job]
+    public var createdJobs: [Job]
+    public var outcomes: [OutcomeRecord]
     /// Result records, downstream requests and dead letters, in the order they were decided.
-    public var outbox: [OutboxMessage] = []
+    public var outbox: [OutboxMessage]
     /// One result per input, in input order (for logs and tests).
-    public var results: [ResultRecord] = []
+    public var results: [ResultRecord]
     /// Originals of dead letters cut to fit, kept in the same transaction.
-    public var parked: [ParkedMessage] = []
+    public var parked: [ParkedMessage]
 
-    public init() {}
+    public init(completedJobs: [Job], createdJobs: [Job], outcomes: [OutcomeRecord], outbox: [OutboxMessage],
+                results: [ResultRecord], parked: [ParkedMessage]) {
+        self.completedJobs = completedJobs
+        self.createdJobs = createdJobs
+        self.outcomes = outcomes
+        self.outbox = outbox
+        self.results = results
+        self.parked = parked
+    }
+
+    public init() { self.init(completedJobs: [], createdJobs: [], outcomes: [], outbox: [], results: [], parked: []) }
+
+    /// The effects of two batches applied one after the other (the one-at-a-time path).
+    public static func + (a: BatchEffects, b: BatchEffects) -> BatchEffects {
+        BatchEffects(completedJobs: a.completedJobs + b.completedJobs, createdJobs: a.createdJobs + b.createdJobs,
+                     outcomes: a.outcomes + b.outcomes, outbox: a.outbox + b.outbox, results: a.results + b.results,
+                     parked: a.parked + b.parked)
+    }
 }
 
 public struct CompletionPlanner: Sendable {
@@ -68,7 +86,7 @@ public struct CompletionPlanner: Sendable {
 
     /// Applies the inputs in order, as if one at a time: a later report for a job sees what an
     /// earlier one in the same batch did.
-    public func plan(_ inputs: [PlannedInput], snapshot: BatchSnapshot, now: Date,
+    public func plan(_ inputs: [PlannerInput], snapshot: BatchSnapshot, now: Date,
                      newId: () -> UUID = UUID.init) -> BatchEffects {
         var state = PlanningState(snapshot: snapshot)
         var effects = BatchEffects()
@@ -145,7 +163,7 @@ public struct CompletionPlanner: Sendable {
             state.recordedOutcomes[completed.id] = outcomes
             for (position, firing) in firings.enumerated() {
                 effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, position: position,
-                                                      outcome: firing.outcome, recordedAt: now))
+                                                      outcome: firing.outcome))
                 guard let created = firing.job else { continue }
                 // Not added to the state: its id was minted just now, so no report in this
                 // batch can name it (and the copy and hashing were a measurable share per report).

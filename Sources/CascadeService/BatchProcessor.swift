@@ -32,7 +32,7 @@ final class BatchProcessor {
         return applied
     }
 
-    private func applyOrIsolate(_ raws: [RawReport], _ inputs: [PlannedInput]) throws -> AppliedBatch {
+    private func applyOrIsolate(_ raws: [RawReport], _ inputs: [PlannerInput]) throws -> AppliedBatch {
         do {
             return try apply(inputs)
         } catch where FailurePolicy.classify(error) == .refusedContent {
@@ -51,7 +51,7 @@ final class BatchProcessor {
         }
     }
 
-    private func apply(_ inputs: [PlannedInput]) throws -> AppliedBatch {
+    private func apply(_ inputs: [PlannerInput]) throws -> AppliedBatch {
         let reports = inputs.compactMap { if case .report(let r) = $0 { r } else { nil } }
         return try store.apply(reports) { snapshot in
             let now = Date()
@@ -59,14 +59,14 @@ final class BatchProcessor {
         }
     }
 
-    private func validate(_ raw: RawReport) -> PlannedInput {
+    private func validate(_ raw: RawReport) -> PlannerInput {
         switch ReportValidation.validate(raw, limits: limits) {
         case .success(let report): return .report(report)
         case .failure(let rejection): return .rejected(raw, rejection)
         }
     }
 
-    private func deadLetter(_ raw: RawReport, _ input: PlannedInput, reason: String) -> PlannedInput {
+    private func deadLetter(_ raw: RawReport, _ input: PlannerInput, reason: String) -> PlannerInput {
         switch input {
         case .rejected: return input
         case .report(let r):

@@ -138,13 +138,7 @@ struct AppliedBatch {
     var keyMismatches = 0
 
     mutating func append(_ other: AppliedBatch) {
-        effects.completedJobs += other.effects.completedJobs
-        effects.createdJobs += other.effects.createdJobs
-        effects.outcomes += other.effects.outcomes
-        effects.outbox += other.effects.outbox
-        effects.results += other.effects.results
-        effects.parked += other.effects.parked
-        outbox += other.outbox
-        keyMismatches += other.keyMismatches
+        self = AppliedBatch(effects: effects + other.effects, outbox: outbox + other.outbox,
+                            keyMismatches: keyMismatches + other.keyMismatches)
     }
 }

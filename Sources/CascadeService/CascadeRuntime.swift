@@ -36,7 +36,7 @@ public final class CascadeRuntime: Sendable {
         let t = settings.topics
         if settings.topicPartitions > 0 {
             do {
-                try admin.createTopics([t.reports, t.results, t.requests, t.deadLetters].map { ($0, settings.topicPartitions) },
+                try admin.createTopics(t.all.map { ($0, settings.topicPartitions) },
                                        config: [TopicSizeCheck.setting: String(settings.largestOutgoingMessageBytes)])
             } catch {
                 Log.warning("could not create topics; relying on the broker's auto-creation", ["error": "\(error)"])
@@ -52,8 +52,7 @@ public final class CascadeRuntime: Sendable {
 
     /// Refuses to start when an output topic could not take Cascade's largest message.
     private func checkOutputTopicSizes(_ admin: KafkaAdmin) throws {
-        let t = settings.topics
-        let outputs = [t.results, t.requests, t.deadLetters]
+        let outputs = settings.topics.outputs
         let required = settings.largestOutgoingMessageBytes
         let reported: Result<[String: [String: String]], KafkaError>
         do { reported = .success(try admin.topicConfigs(outputs, names: [TopicSizeCheck.setting], timeoutMs: 5_000)) } catch {

@@ -1,6 +1,8 @@
+import CascadeDomain
 import Foundation
 
-/// One JSON object per line on standard error: easy to grep, easy to ship.
+/// One JSON object per line on standard error: easy to grep, easy to ship. Written with the
+/// domain's JSON writer and timestamp, so there is one escaper and one timestamp format.
 public enum Log {
     public enum Level: String, Sendable { case info, warning, error }
 
@@ -11,30 +13,14 @@ public enum Log {
     private static let lock = NSLock()
 
     public static func write(_ level: Level, _ message: String, _ fields: [String: String]) {
-        var line = "{\"ts\":\"\(isoNow())\",\"level\":\"\(level.rawValue)\",\"msg\":\(quote(message))"
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { line += ",\(quote(key)):\(quote(value))" }
-        line += "}\n"
-        lock.withLock { FileHandle.standardError.write(Data(line.utf8)) }
-    }
-
-    private static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    private static func isoNow() -> String {
-        let now = Date()
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: now)
+        var w = JSONWriter(capacity: 128 + fields.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        w.beginObject()
+        w.member("ts", Timestamp.iso8601(Date()))
+        w.member("level", level.rawValue)
+        w.member("msg", message)
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { w.member(key, value) }
+        w.endObject()
+        let line = Data(w.bytes + [0x0A])
+        lock.withLock { FileHandle.standardError.write(line) }
     }
 }

@@ -73,7 +73,6 @@ public struct ServiceSettings: Sendable {
             "client.id": "cascade-consumer",
             // Bounded prefetch: memory stays flat while a backlog drains.
             "queued.max.messages.kbytes": "8192",
-            "statistics.interval.ms": "5000",
             "partition.assignment.strategy": "cooperative-sticky",
             // A dead member's partitions move after session.timeout.ms; librdkafka's 45 s
             // default held a backlog for most of a minute after a kill -9. librdkafka heartbeats

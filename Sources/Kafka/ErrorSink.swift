@@ -16,23 +16,9 @@ public enum KafkaClientErrors {
     }
 }
 
-/// Collects errors librdkafka reports asynchronously (error_cb), bounded so a flapping broker
-/// cannot grow memory; they are also reported (`KafkaClientErrors`) as they happen.
+/// The target of librdkafka's error_cb: reports each error as it happens (KafkaClientErrors).
 class ErrorSink {
-    private let errors = Mutex<[KafkaError]>([])
-    private static let capacity = 256
-
-    func report(_ error: KafkaError) {
-        KafkaClientErrors.report(error)
-        errors.withLock {
-            if $0.count >= Self.capacity { $0.removeFirst() }
-            $0.append(error)
-        }
-    }
-
-    func drainErrors() -> [KafkaError] {
-        errors.withLock { drained in defer { drained = [] }; return drained }
-    }
+    func report(_ error: KafkaError) { KafkaClientErrors.report(error) }
 }
 
 /// error_cb for any client whose opaque is an ErrorSink.

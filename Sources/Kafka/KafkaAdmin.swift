@@ -136,12 +136,4 @@ public final class KafkaAdmin: @unchecked Sendable {
         }
     }
 
-    /// Low and high watermarks asked of the partition leader. (Tansu answers "high" wrongly;
-    /// a consumer's cached watermarks are right there.)
-    public func queryWatermarks(_ tp: TopicPartition, timeoutMs: Int = 5_000) throws(KafkaError) -> (low: Int64, high: Int64) {
-        var low: Int64 = -1, high: Int64 = -1
-        let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, Int32(clamping: timeoutMs))
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks \(tp)") }
-        return (low, high)
-    }
 }

@@ -43,11 +43,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceTrampoline)
         rd_kafka_conf_set_offset_commit_cb(conf, consumerCommitTrampoline)
-        rd_kafka_conf_set_stats_cb(conf, consumerStatsTrampoline)
         rd_kafka_conf_set_error_cb(conf, clientErrorTrampoline)
         self.handle = try makeNativeClient(RD_KAFKA_CONSUMER, conf: conf)
         self.callbacks = callbacks
-        // Serve rebalance, commit, stats and error events from consumer_poll on our thread.
+        // Serve rebalance, commit and error events from consumer_poll on our thread.
         rd_kafka_poll_set_consumer(handle)
     }
 
@@ -136,7 +135,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     private func commitNative(_ pending: [(TopicPartition, Int64)], synchronously: Bool) throws(KafkaError) {
         let err = Self.commit(handle, pending, synchronously: synchronously, ledger: callbacks.ledger)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+        if isCommitFailure(err) {
             throw KafkaError(err, context: "commit")
         }
     }
@@ -174,11 +173,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         return lag
     }
 
-    /// The last statistics librdkafka emitted (needs `statistics.interval.ms` > 0).
-    public var latestStatistics: [PartitionStatistics] { callbacks.statistics.withLock { $0 } }
-
-    /// Errors librdkafka reported outside any call (broker down, commit failures), oldest first.
-    public func drainReportedErrors() -> [KafkaError] { callbacks.drainErrors() }
 
     /// Commits what is marked, revokes (running the handler) and leaves the group at once, so
     /// the partitions move without waiting for the session timeout.
@@ -197,7 +191,6 @@ public final class KafkaConsumer: @unchecked Sendable {
 final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
     let onRebalance: KafkaConsumer.RebalanceHandler
     let ledger = Mutex(OffsetLedger())
-    let statistics = Mutex<[PartitionStatistics]>([])
 
     init(onRebalance: @escaping KafkaConsumer.RebalanceHandler) {
         self.onRebalance = onRebalance
@@ -223,7 +216,7 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
                 // Commit what the handler marked before anyone else may own these partitions.
                 let pending = ledger.withLock { $0.pendingCommits(in: Set(partitions)) }
                 let result = KafkaConsumer.commit(rk, pending, synchronously: true, ledger: ledger)
-                if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                if isCommitFailure(result) {
                     report(KafkaError(result, context: "commit on revoke"))
                 }
             }
@@ -237,7 +230,7 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
     }
 
     func committed(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+        if isCommitFailure(err) {
             report(KafkaError(err, context: "offset commit"))
         }
         guard let list else { return }
@@ -267,12 +260,8 @@ private let consumerCommitTrampoline: @convention(c) (
     consumerCallbacks(opaque)?.committed(err, list)
 }
 
-private let consumerStatsTrampoline: @convention(c) (
-    OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?
-) -> Int32 = { _, json, length, opaque in
-    guard let json, let callbacks = consumerCallbacks(opaque) else { return 0 }
-    let bytes = Array(UnsafeRawBufferPointer(start: json, count: length))
-    let parsed = ConsumerStatistics.parse(bytes)
-    callbacks.statistics.withLock { $0 = parsed }
-    return 0  // librdkafka frees the JSON
+
+/// A commit answered with no offset to commit (_NO_OFFSET) did nothing wrong.
+private func isCommitFailure(_ err: rd_kafka_resp_err_t) -> Bool {
+    err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET
 }

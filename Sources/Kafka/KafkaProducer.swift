@@ -32,12 +32,10 @@ public final class KafkaProducer: @unchecked Sendable {
         rd_kafka_conf_set_error_cb(conf, clientErrorTrampoline)
         handle = try makeNativeClient(RD_KAFKA_PRODUCER, conf: conf)
         nonisolated(unsafe) let rk = handle  // rd_kafka_poll is thread-safe
-        let poller = Thread { [running, pollerDone] in
+        startServiceThread("cascade-produce") { [running, pollerDone] in
             while running.isSet { rd_kafka_poll(rk, 100) }
             pollerDone.signal()
         }
-        poller.name = "kafka-producer-poll"
-        poller.start()
     }
 
     deinit {
@@ -99,7 +97,6 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Messages queued in librdkafka and not yet reported.
     public var inFlight: Int { Int(rd_kafka_outq_len(handle)) }
 
-    public func drainReportedErrors() -> [KafkaError] { sink.drainErrors() }
 
     /// Flushes, then stops serving delivery reports. The producer must not be used afterwards.
     public func close(timeoutMs: Int = 30_000) throws(KafkaError) {

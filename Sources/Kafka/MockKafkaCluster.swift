@@ -40,7 +40,6 @@ public final class MockKafkaCluster: @unchecked Sendable {
 
     public func setBrokerDown(_ brokerId: Int32) { _ = rd_kafka_mock_broker_set_down(cluster, brokerId) }
     public func setBrokerUp(_ brokerId: Int32) { _ = rd_kafka_mock_broker_set_up(cluster, brokerId) }
-    public func setRoundTripTime(_ brokerId: Int32, ms: Int) { _ = rd_kafka_mock_broker_set_rtt(cluster, brokerId, Int32(ms)) }
 
     public static let produceApiKey: Int16 = 0
 }

@@ -94,14 +94,6 @@ public struct PostgresBytes: PostgresBindable, Equatable {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public var postgresParameter: PostgresParameter { .binary(bytes) }
 
-    static func appendHex<Bytes: Collection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count * 2)
-        for byte in bytes {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0f)])
-        }
-    }
-
     /// Parses the hex form PostgreSQL answers with (bytea_output = hex, the default).
     public static func parse(_ text: String) -> [UInt8]? {
         var text = text
@@ -124,7 +116,6 @@ public struct PostgresBytes: PostgresBindable, Equatable {
     }
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Hex digit values by ASCII code; 0xFF marks a non-digit.
 private let hexValue: [UInt8] = (0..<256).map { c in

@@ -4,7 +4,7 @@ import XCTest
 final class CompletionPlannerTests: XCTestCase {
     private let topics = TopicNames.defaults
 
-    private func plan(_ inputs: [PlannedInput], _ snapshot: BatchSnapshot, planner: CompletionPlanner = CompletionPlanner()) -> BatchEffects {
+    private func plan(_ inputs: [PlannerInput], _ snapshot: BatchSnapshot, planner: CompletionPlanner = CompletionPlanner()) -> BatchEffects {
         planner.plan(inputs, snapshot: snapshot, now: t0.addingTimeInterval(10), newId: IdSequence().callAsFunction)
     }
 

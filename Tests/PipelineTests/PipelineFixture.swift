@@ -88,7 +88,7 @@ final class PipelineFixture {
 
     private static func create(_ topics: TopicNames, on brokers: String) throws {
         let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))
-        try admin.createTopics([topics.reports, topics.results, topics.requests, topics.deadLetters].map { ($0, 3) })
+        try admin.createTopics(topics.all.map { ($0, 3) })
     }
 
     func close() {

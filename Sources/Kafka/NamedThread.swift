@@ -5,7 +5,8 @@ import Glibc
 
 /// Starts a dedicated thread for blocking work (librdkafka, libpq), named so that `top -H`
 /// and `perf` show which one is busy (Foundation's `Thread.name` does not reach the kernel).
-func startServiceThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+/// Here, below the service layer, so that the producer's poller is named too.
+package func startServiceThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
     let thread = Thread {
         nameCurrentThread(name)
         body()

@@ -1,56 +1,4 @@
-import CivilCalendar
 import Foundation
-
-public struct TopicNames: Sendable, Equatable {
-    public var reports: String
-    public var results: String
-    public var requests: String
-    public var deadLetters: String
-
-    public static let defaults = TopicNames(reports: "pie.job-completions", results: "pie.job-completion-results",
-                                            requests: "pie.job-requests", deadLetters: "pie.job-completions.dlq")
-
-    public init(reports: String, results: String, requests: String, deadLetters: String) {
-        self.reports = reports
-        self.results = results
-        self.requests = requests
-        self.deadLetters = deadLetters
-    }
-}
-
-/// A message to publish, written to the outbox in the same transaction as the effects it
-/// announces, and sent by the relay after that transaction commits.
-public struct OutboxMessage: Sendable, Equatable {
-    public let topic: String
-    public let key: [UInt8]?
-    /// nil only for the dead letter of a tombstone, which keeps the original's null value.
-    public let value: [UInt8]?
-    public let headers: [OutboxHeader]
-
-    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [OutboxHeader] = []) {
-        self.topic = topic
-        self.key = key
-        self.value = value
-        self.headers = headers
-    }
-
-    /// What the message weighs against a broker's size limits, before the record framing.
-    public var size: Int {
-        (key?.count ?? 0) + (value?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
-    }
-
-    public func header(_ name: String) -> [UInt8]? { headers.last { $0.name == name }?.value ?? nil }
-}
-
-public struct OutboxHeader: Sendable, Equatable {
-    public let name: String
-    public let value: [UInt8]?
-    public init(_ name: String, _ value: [UInt8]?) {
-        self.name = name
-        self.value = value
-    }
-    public init(_ name: String, _ value: String) { self.init(name, Array(value.utf8)) }
-}
 
 /// The answer to one report, shaped like the platform's HTTP answer.
 public struct ResultRecord: Sendable, Equatable {
@@ -144,43 +92,5 @@ extension SubscriptionOutcome {
         case .failed(_, let error): w.member("error", error)
         }
         w.endObject()
-    }
-}
-
-public enum DownstreamRequest {
-    /// The request to run a job a subscription created. `eventId` is fixed when the row is
-    /// written to the outbox, so every re-send carries the same one.
-    public static func message(job: Job, source: Job, subscription: EventSubscription, eventId: UUID,
-                               topic: String) -> OutboxMessage {
-        var w = JSONWriter(capacity: 384)
-        w.beginObject()
-        w.member("job_id", job.id)
-        w.member("model_id", job.modelId)
-        w.member("model_version", job.modelVersion)
-        w.member("job_type", job.type.rawValue)
-        w.key("input"); w.value(job.input)
-        w.key("trigger")
-        w.beginObject()
-        w.member("event", subscription.triggerEvent.rawValue)
-        w.key("subscription_id"); w.uuid(subscription.id)
-        w.member("source_job_id", source.id)
-        w.member("source_model_id", source.modelId)
-        w.member("source_model_version", source.modelVersion)
-        w.endObject()
-        w.key("cascade_depth"); w.int(job.cascadeDepth)
-        w.member("created_at", Timestamp.iso8601(job.createdAt))
-        w.endObject()
-        return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: w.bytes,
-                             headers: [OutboxHeader("event-id", eventId.lowercasedText)])
-    }
-}
-
-public enum Timestamp {
-    /// RFC 3339 in UTC with milliseconds, e.g. 2026-11-29T07:30:00.123Z.
-    public static func iso8601(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
-        return CivilCalendar.timestamp(seconds: seconds, fraction: Int(millis - seconds * 1000), fractionDigits: 3,
-                                       separator: "T", suffix: "Z")
     }
 }
