@@ -23,21 +23,23 @@ let package = Package(
         ),
         .target(name: "CivilCalendar"),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        // librdkafka's mock cluster, for tests, the benchmark and the demo; never the service.
+        .target(name: "KafkaMock", dependencies: ["CRdKafka", "Kafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
         .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
-        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
-        .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres", "TestSupport"],
+        .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres"],
                           path: "Sources/CascadeBench"),
         .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaMock", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
         .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
         // The service layer's pure decisions: no broker, no database.
         .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka"]),
-        .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,7 @@ import CascadeService
 import Foundation
 import Kafka
 import Postgres
-import TestSupport
+import KafkaMock
 
 /// One phase's private namespace: its topics, jobs and consumer group, so phases and runs never
 /// see each other's data.
@@ -47,7 +47,7 @@ struct Scenario {
     }
 
     /// Starts `cascade consume` on this scenario's topics.
-    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int, extraConfig: [String] = []) throws -> ChildProcess {
+    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int, extraConfig: [String] = []) throws -> ConsumerProcess {
         var args = ["consume", "--brokers", brokers, "--group", "bench-\(runId)-\(name)",
                     "--reports-topic", topics.reports, "--results-topic", topics.results, "--requests-topic", topics.requests,
                     "--dlq-topic", topics.deadLetters, "--topic-partitions", "0", "--batch-size", "\(batchSize)", "--workers", "\(options.workers)",
@@ -55,7 +55,7 @@ struct Scenario {
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000"]
         if let url = options.databaseURL { args += ["--database-url", url] }
         for property in options.consumerConfig + extraConfig { args += ["--kafka-config", property] }
-        return try ChildProcess(options.cascadeBinary, args, logPath: NSTemporaryDirectory() + "cascade-bench-\(runId)-\(name).log")
+        return try ConsumerProcess(options.cascadeBinary, args, logPath: NSTemporaryDirectory() + "cascade-bench-\(runId)-\(name).log")
     }
 
     /// Checks the end state the drain must reach: every job completed once, one downstream job

@@ -4,7 +4,7 @@ import Foundation
 import Kafka
 import Postgres
 import Synchronization
-import TestSupport
+import KafkaMock
 
 // cascade-bench: see BenchOptions.usage. Progress goes to stderr; the table and JSON lines to stdout.
 

@@ -2,6 +2,7 @@ import CascadeDomain
 import CascadeService
 import Foundation
 import Kafka
+import KafkaMock
 import Postgres
 
 /// `make run`: the whole pipeline on an embedded broker (librdkafka's mock cluster, reachable

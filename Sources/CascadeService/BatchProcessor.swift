@@ -6,13 +6,13 @@ import Kafka
 /// planned as a rejection. If the database refuses a batch's content (FailurePolicy: some value
 /// it will not store, a stored row that breaks an invariant), the reports are applied one by
 /// one so that only the culprit is dead-lettered.
-final class BatchProcessor {
+package final class BatchProcessor {
     private let store: any BatchStoring
     private let planner: CompletionPlanner
     private let limits: ReportLimits
     private let uuids = TimeOrderedUUIDs()
 
-    init(store: any BatchStoring, planner: CompletionPlanner, limits: ReportLimits) {
+    package init(store: any BatchStoring, planner: CompletionPlanner, limits: ReportLimits) {
         self.store = store
         self.planner = planner
         self.limits = limits
@@ -20,7 +20,7 @@ final class BatchProcessor {
 
     /// Throws what neither the batch nor its reports one by one could get past: transient
     /// failures (to retry), or a report that cannot even be dead-lettered (fatal).
-    func process(_ messages: [KafkaMessage]) throws -> AppliedBatch {
+    package func process(_ messages: [KafkaMessage]) throws -> AppliedBatch {
         let raws = messages.map(RawReport.init)
         let inputs = raws.map(validate)
         var mismatches = 0

@@ -5,18 +5,20 @@ import Postgres
 /// What applying a batch needs of the database: load what the reports touch, let the caller
 /// plan, write the plan, all in one transaction. A seam, so that the paths taken when a store
 /// fails (retries, one report at a time) are tested with a store that fails on demand.
-protocol BatchStoring {
+package protocol BatchStoring {
     /// Throws PostgresError, PostgresTransactionError or ServiceError; nothing is kept then.
     func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch
 }
 
 /// Loads what a batch needs and writes what it did, in one transaction, in two round trips:
 /// (BEGIN + lock jobs with their outcomes + subscriptions + their targets), (writes + COMMIT).
-struct BatchStore: BatchStoring {
+package struct BatchStore: BatchStoring {
     let db: PostgresConnection
 
+    package init(db: PostgresConnection) { self.db = db }
+
     /// Runs `plan` between loading and writing.
-    func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch {
+    package func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch {
         try db.withTransaction { tx in
             let snapshot = try loadSnapshot(reports, in: tx)
             let effects = plan(snapshot)
@@ -131,9 +133,9 @@ struct BatchStore: BatchStoring {
 }
 
 /// A committed batch: what it did, and its outbox rows ready to hand to the relay.
-struct AppliedBatch {
-    var effects: BatchEffects
-    var outbox: [OutboxBatch]
+package struct AppliedBatch {
+    package var effects: BatchEffects
+    package var outbox: [OutboxBatch]
     /// Reports whose message key was not their job id (applied all the same).
     var keyMismatches = 0
 

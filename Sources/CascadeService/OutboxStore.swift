@@ -4,12 +4,12 @@ import Postgres
 
 /// One outbox row: every message of one committed batch, published together and deleted
 /// together once each of them is delivered or parked.
-struct OutboxBatch: Sendable {
-    let id: Int64
-    let messages: [OutboxMessage]
+package struct OutboxBatch: Sendable {
+    package let id: Int64
+    package let messages: [OutboxMessage]
 }
 
-enum OutboxStore {
+package enum OutboxStore {
     static func insertStatement(_ messages: [OutboxMessage]) -> PipelineStatement {
         PipelineStatement("INSERT INTO outbox (message_count, messages) VALUES ($1, $2::bytea) RETURNING id",
                           [messages.count, PostgresBytes(OutboxFraming.encode(messages))])
@@ -58,7 +58,7 @@ enum OutboxStore {
 
     /// The same outside a sweep: a transaction of its own when something is parked (a row must
     /// never be gone while its parked messages are not stored), a lone DELETE otherwise.
-    static func settle(_ rows: [SettledRow], on db: PostgresConnection) throws {
+    package static func settle(_ rows: [SettledRow], on db: PostgresConnection) throws {
         let statements = parkAndDelete(rows)
         if statements.count == 1 { _ = try db.pipeline(statements) } else if !statements.isEmpty {
             try db.withTransaction { try $0.commit(with: statements) }

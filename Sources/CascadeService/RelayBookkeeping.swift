@@ -43,9 +43,15 @@ struct ParkedAt: Equatable {
 }
 
 /// A row to delete once settled, with what it parks.
-struct SettledRow {
+package struct SettledRow {
     let id: Int64
     let parking: [ParkedAt]
+
+    package init(id: Int64) { self.init(id: id, parking: []) }
+    init(id: Int64, parking: [ParkedAt]) {
+        self.id = id
+        self.parking = parking
+    }
 }
 
 /// The relay's shared bookkeeping (behind its lock): rows handed over, rows in flight and

@@ -33,7 +33,7 @@ public struct ServiceSettings: Sendable {
     /// Who may complete which jobs; the default accepts every report.
     public var authorizer: any ReportAuthorizer = AllowAllAuthorizer()
 
-    var planner: CompletionPlanner {
+    package var planner: CompletionPlanner {
         CompletionPlanner(topics: topics, depthLimit: depthLimit, authorizer: authorizer,
                           deadLetterSizeLimit: limits.maximumBytes)
     }

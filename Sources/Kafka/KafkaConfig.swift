@@ -33,7 +33,7 @@ public struct KafkaConfig: Sendable {
     }
 
     /// Builds an `rd_kafka_conf_t`. The caller owns it until `rd_kafka_new` takes it.
-    func makeNativeConf() throws(KafkaError) -> OpaquePointer {
+    package func makeNativeConf() throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var errstr = [CChar](repeating: 0, count: 512)
         for (key, value) in properties {
@@ -48,7 +48,7 @@ public struct KafkaConfig: Sendable {
 }
 
 /// Creates an `rd_kafka_t`, taking ownership of `conf` whatever happens.
-func makeNativeClient(_ type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> OpaquePointer {
+package func makeNativeClient(_ type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> OpaquePointer {
     var errstr = [CChar](repeating: 0, count: 512)
     guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
         rd_kafka_conf_destroy(conf)

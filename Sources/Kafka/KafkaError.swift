@@ -20,7 +20,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// An error described only by its code; retriability follows librdkafka's classification of
     /// transient conditions (timeouts, transport, leadership moves, full queues).
-    init(_ err: rd_kafka_resp_err_t, context: String? = nil) {
+    package init(_ err: rd_kafka_resp_err_t, context: String? = nil) {
         let text = String(cString: rd_kafka_err2str(err))
         self.init(
             code: err.rawValue,
@@ -45,7 +45,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// A configuration or usage error raised by this module, not by librdkafka.
-    static func invalidArgument(_ message: String) -> KafkaError {
+    package static func invalidArgument(_ message: String) -> KafkaError {
         KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, name: "_INVALID_ARG",
                    message: message, isRetriable: false, isFatal: false)
     }

@@ -2,6 +2,7 @@ import CascadeDomain
 @testable import CascadeService
 import Foundation
 import Kafka
+import KafkaMock
 import Postgres
 import TestSupport
 import XCTest

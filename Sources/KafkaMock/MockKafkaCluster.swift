@@ -1,9 +1,11 @@
 import CRdKafka
+import CRdKafka.Mock
+import Kafka
 
 /// librdkafka's in-process mock cluster: real Kafka protocol on loopback ports, with fault
-/// injection. For tests and the embedded demo broker; its API is experimental upstream, so
-/// nothing in production depends on it.
-public final class MockKafkaCluster: @unchecked Sendable {
+/// injection. For tests, the benchmark and the demo's embedded broker, in a target of its own:
+/// its API is experimental upstream, so the service never links it.
+public final class MockKafkaCluster: @unchecked Sendable {  // because librdkafka's mock calls are thread-safe and the handles never change
     private let owner: OpaquePointer
     private let cluster: OpaquePointer
 
