@@ -6,7 +6,7 @@ import Synchronization
 /// Counts what arrives on the output topics, and for downstream requests whose input carries
 /// `sent_us`, how long after that they arrived, and how long after it they were produced (the
 /// message's create time): the part before the last broker hop.
-final class OutputCounter: @unchecked Sendable {
+final class OutputCounter: Sendable {
     struct State {
         var counts: [String: Int] = [:]
         var firstArrival: Date?
@@ -24,7 +24,8 @@ final class OutputCounter: @unchecked Sendable {
             "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000", "log_level": "3",
         ])
         for property in overrides { try config.apply(override: property) }
-        let consumer = try KafkaConsumer(config: config)
+        // Handed to the thread below and never touched here again: it stays on one thread.
+        nonisolated(unsafe) let consumer = try KafkaConsumer(config: config)
         try consumer.subscribe(topics)
         let thread = Thread { [self] in
             while !stopFlag.withLock({ $0 }) {
@@ -67,7 +68,7 @@ final class OutputCounter: @unchecked Sendable {
 }
 
 /// Peak and sampled resident memory of a process, from /proc.
-final class MemorySampler: @unchecked Sendable {
+final class MemorySampler: Sendable {
     private let samples = Mutex<[Int]>([])
     private let stopFlag = Mutex(false)
 
@@ -129,12 +130,13 @@ func say(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
 
 /// The latency floor: consumes a topic and produces every message to another at once, with
 /// the relay's producer settings. What a report pays for the two broker hops alone.
-final class Passthrough: @unchecked Sendable {
+final class Passthrough: Sendable {
     private let stopFlag = Mutex(false)
     private let done = DispatchSemaphore(value: 0)
 
     init(consumerConfig: KafkaConfig, producerConfig: KafkaConfig, from: String, to: String) throws {
-        let consumer = try KafkaConsumer(config: consumerConfig)
+        // Handed to the thread below and never touched here again: it stays on one thread.
+        nonisolated(unsafe) let consumer = try KafkaConsumer(config: consumerConfig)
         let producer = try KafkaProducer(config: producerConfig)
         try consumer.subscribe([from])
         let thread = Thread { [self] in

@@ -71,15 +71,15 @@ public struct ParsedArguments {
     }
 }
 
-public struct CommandSpec: @unchecked Sendable {
+public struct CommandSpec: Sendable {
     public let path: [String]
     public let summary: String
     public let positionals: [(name: String, help: String)]
     public let options: [OptionSpec]
-    public let run: (ParsedArguments) throws -> Int32
+    public let run: @Sendable (ParsedArguments) throws -> Int32
 
     public init(_ path: [String], _ summary: String, positionals: [(name: String, help: String)] = [], options: [OptionSpec] = [],
-                run: @escaping (ParsedArguments) throws -> Int32) {
+                run: @escaping @Sendable (ParsedArguments) throws -> Int32) {
         self.path = path
         self.summary = summary
         self.positionals = positionals

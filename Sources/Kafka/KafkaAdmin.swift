@@ -1,7 +1,7 @@
 import CRdKafka
 
 /// Cluster administration over a short-lived client handle.
-public final class KafkaAdmin: @unchecked Sendable {
+public final class KafkaAdmin {
     private let handle: OpaquePointer
     private let config: KafkaConfig
 

@@ -18,7 +18,7 @@ public enum RebalanceEvent: Sendable, Equatable {
 /// Every method except `lag`/`latestStatistics` must be called from one thread, a dedicated one:
 /// `poll` blocks, and the rebalance handler runs synchronously inside `poll` and `close`.
 /// Offsets are manual: only what `markProcessed` saw is committed, never backwards.
-public final class KafkaConsumer: @unchecked Sendable {
+public final class KafkaConsumer {
     public typealias RebalanceHandler = (RebalanceEvent) -> Void
 
     private let handle: OpaquePointer
@@ -150,8 +150,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "resume") }
     }
 
-    public var assignment: Set<TopicPartition> { callbacks.ledger.withLock { $0.assigned } }
-    public var committedOffsets: [TopicPartition: Int64] { callbacks.ledger.withLock { $0.committed } }
+    public var assignment: Set<TopicPartition> { view.assignment }
+    public var committedOffsets: [TopicPartition: Int64] { view.committedOffsets }
+
+    /// What other threads may read while this one polls: the consumer itself is confined to
+    /// one thread (not Sendable), its offset bookkeeping is behind a lock.
+    public var view: KafkaConsumerView { KafkaConsumerView(callbacks: callbacks) }
 
     /// Low and high watermarks as last seen by fetches, without a broker round trip.
     public func cachedWatermarks(_ tp: TopicPartition) -> (low: Int64, high: Int64)? {
@@ -188,7 +192,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 }
 
 /// State shared between the Swift owner and librdkafka's callbacks.
-final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {
+final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because librdkafka calls it only inside consumer_poll, on the owner's thread, and `ledger` is a Mutex
     let onRebalance: KafkaConsumer.RebalanceHandler
     let ledger = Mutex(OffsetLedger())
 
@@ -264,4 +268,12 @@ private let consumerCommitTrampoline: @convention(c) (
 /// A commit answered with no offset to commit (_NO_OFFSET) did nothing wrong.
 private func isCommitFailure(_ err: rd_kafka_resp_err_t) -> Bool {
     err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET
+}
+
+/// A Sendable window on a consumer's assignment and committed offsets, for threads other
+/// than the one that polls it (a status or metrics reader, a test).
+public struct KafkaConsumerView: Sendable {
+    fileprivate let callbacks: ConsumerCallbacks
+    public var assignment: Set<TopicPartition> { callbacks.ledger.withLock { $0.assigned } }
+    public var committedOffsets: [TopicPartition: Int64] { callbacks.ledger.withLock { $0.committed } }
 }

@@ -14,7 +14,7 @@ public typealias DeliveryResult = Result<DeliveryReport, KafkaError>
 /// An idempotent producer (`enable.idempotence=true`, `acks=all`) over one `rd_kafka_t`.
 /// Thread-safe: any thread may send. A dedicated thread serves delivery reports, so completion
 /// handlers run there and must not block.
-public final class KafkaProducer: @unchecked Sendable {
+public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's producer is thread-safe and the handle never changes
     private let handle: OpaquePointer
     private let sink = ErrorSink()
     private let running = RunFlag()

@@ -106,14 +106,16 @@ final class TansuConsumerTests: XCTestCase {
         let a = try member("a")
         XCTAssertTrue(try pollUntil(a) { a.assignment.count == 4 }, "first member never got all partitions")
 
-        let b = try member("b")
-        // Both must poll for the rebalance to complete; b polls on its own thread.
+        let b = try member("b"), bView = b.view
+        // Both must poll for the rebalance to complete; b polls on its own thread, and only
+        // there until that thread has finished (the consumer is confined to one thread).
         let stop = RunFlagForTests()
+        nonisolated(unsafe) let polledElsewhere = b
         let bThread = Thread {
-            while !stop.isStopped { _ = try? b.poll(maxMessages: 10, timeoutMs: 100) }
+            while !stop.isStopped { _ = try? polledElsewhere.poll(maxMessages: 10, timeoutMs: 100) }
         }
         bThread.start()
-        let split = try pollUntil(a, timeout: 40) { a.assignment.count > 0 && a.assignment.count < 4 && b.assignment.count + a.assignment.count == 4 }
+        let split = try pollUntil(a, timeout: 40) { a.assignment.count > 0 && a.assignment.count < 4 && bView.assignment.count + a.assignment.count == 4 }
         stop.stop()
         while !bThread.isFinished { Thread.sleep(forTimeInterval: 0.05) }
 

@@ -33,7 +33,8 @@ final class OutputReader: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     init(brokers: String, topics: [String]) throws {
-        let consumer = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: TestEnvironment.unique("reader")))
+        // Handed to the thread below and never touched here again: it stays on one thread.
+        nonisolated(unsafe) let consumer = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: TestEnvironment.unique("reader")))
         try consumer.subscribe(topics)
         let thread = Thread { [self] in
             while !stop.withLock({ $0 }) {
