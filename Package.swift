@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
         .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
         // The service layer's pure decisions: no broker, no database.
-        .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka"]),
+        .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres"]),
         .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

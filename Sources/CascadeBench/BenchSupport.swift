@@ -15,8 +15,8 @@ final class OutputCounter: Sendable {
         var producedAfterMs: [Double] = []
     }
     private let state = Mutex(State())
-    private let stopFlag = Mutex(false)
-    private let done = DispatchSemaphore(value: 0)
+    private let stopRequested = Latch<Void>()
+    private let done = Latch<Void>()
 
     init(brokers: String, topics: [String], group: String, overrides: [String]) throws {
         var config = KafkaConfig([
@@ -28,7 +28,7 @@ final class OutputCounter: Sendable {
         nonisolated(unsafe) let consumer = try KafkaConsumer(config: config)
         try consumer.subscribe(topics)
         let thread = Thread { [self] in
-            while !stopFlag.withLock({ $0 }) {
+            while !stopRequested.isOpen {
                 guard let batch = try? consumer.poll(maxMessages: 2000, timeoutMs: 50), !batch.isEmpty else { continue }
                 let now = Date()
                 let nowUs = now.timeIntervalSince1970 * 1e6
@@ -53,7 +53,7 @@ final class OutputCounter: Sendable {
                 }
             }
             try? consumer.close()
-            done.signal()
+            done.open()
         }
         thread.start()
     }
@@ -62,7 +62,7 @@ final class OutputCounter: Sendable {
     func count(_ topic: String) -> Int { state.withLock { $0.counts[topic] ?? 0 } }
 
     func stop() {
-        stopFlag.withLock { $0 = true }
+        stopRequested.open()
         done.wait()
     }
 }
@@ -70,11 +70,11 @@ final class OutputCounter: Sendable {
 /// Peak and sampled resident memory of a process, from /proc.
 final class MemorySampler: Sendable {
     private let samples = Mutex<[Int]>([])
-    private let stopFlag = Mutex(false)
+    private let stopRequested = Latch<Void>()
 
     init(pid: pid_t) {
         let thread = Thread { [self] in
-            while !stopFlag.withLock({ $0 }) {
+            while !stopRequested.isOpen {
                 if let kb = Self.residentKB(pid) { samples.withLock { $0.append(kb) } }
                 Thread.sleep(forTimeInterval: 0.1)
             }
@@ -83,7 +83,7 @@ final class MemorySampler: Sendable {
     }
 
     func stop() -> [Int] {
-        stopFlag.withLock { $0 = true }
+        stopRequested.open()
         return samples.withLock { $0 }
     }
 
@@ -131,8 +131,8 @@ func say(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
 /// The latency floor: consumes a topic and produces every message to another at once, with
 /// the relay's producer settings. What a report pays for the two broker hops alone.
 final class Passthrough: Sendable {
-    private let stopFlag = Mutex(false)
-    private let done = DispatchSemaphore(value: 0)
+    private let stopRequested = Latch<Void>()
+    private let done = Latch<Void>()
 
     init(consumerConfig: KafkaConfig, producerConfig: KafkaConfig, from: String, to: String) throws {
         // Handed to the thread below and never touched here again: it stays on one thread.
@@ -140,19 +140,19 @@ final class Passthrough: Sendable {
         let producer = try KafkaProducer(config: producerConfig)
         try consumer.subscribe([from])
         let thread = Thread { [self] in
-            while !stopFlag.withLock({ $0 }) {
+            while !stopRequested.isOpen {
                 guard let batch = try? consumer.poll(maxMessages: 500, timeoutMs: 50) else { continue }
                 for m in batch { try? producer.send(OutgoingMessage(topic: to, key: m.key, value: m.value)) { _ in } }
             }
             try? consumer.close()
             try? producer.close()
-            done.signal()
+            done.open()
         }
         thread.start()
     }
 
     func stop() {
-        stopFlag.withLock { $0 = true }
+        stopRequested.open()
         done.wait()
     }
 }

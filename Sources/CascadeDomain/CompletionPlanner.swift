@@ -26,10 +26,9 @@ public enum PlannerInput: Sendable {
     case rejected(RawReport, ReportRejection)
 }
 
-/// A subscription outcome to record durably.
+/// A subscription outcome to record durably; a job's outcomes are kept in firing order.
 public struct OutcomeRecord: Sendable, Equatable {
     public let sourceJobId: String
-    public let position: Int
     public let outcome: SubscriptionOutcome
 }
 
@@ -161,9 +160,8 @@ public struct CompletionPlanner: Sendable {
                 newJobId: { newId().lowercasedText })
             let outcomes = firings.map { $0.outcome }
             state.recordedOutcomes[completed.id] = outcomes
-            for (position, firing) in firings.enumerated() {
-                effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, position: position,
-                                                      outcome: firing.outcome))
+            for firing in firings {
+                effects.outcomes.append(OutcomeRecord(sourceJobId: completed.id, outcome: firing.outcome))
                 guard let created = firing.job else { continue }
                 // Not added to the state: its id was minted just now, so no report in this
                 // batch can name it (and the copy and hashing were a measurable share per report).

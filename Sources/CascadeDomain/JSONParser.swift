@@ -4,6 +4,10 @@ public struct JSONParser {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let message: String
         public let offset: Int
+        public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
         public var description: String { "\(message) at byte \(offset)" }
     }
 

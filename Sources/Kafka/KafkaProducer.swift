@@ -17,8 +17,8 @@ public typealias DeliveryResult = Result<DeliveryReport, KafkaError>
 public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's producer is thread-safe and the handle never changes
     private let handle: OpaquePointer
     private let sink = ErrorSink()
-    private let running = RunFlag()
-    private let pollerDone = DispatchSemaphore(value: 0)
+    private let stopRequested = Latch<Void>()
+    private let pollerDone = Latch<Void>()
 
     public init(config: KafkaConfig) throws(KafkaError) {
         let settings = KafkaConfig([
@@ -32,9 +32,9 @@ public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's
         rd_kafka_conf_set_error_cb(conf, clientErrorTrampoline)
         handle = try makeNativeClient(RD_KAFKA_PRODUCER, conf: conf)
         nonisolated(unsafe) let rk = handle  // rd_kafka_poll is thread-safe
-        startServiceThread("cascade-produce") { [running, pollerDone] in
-            while running.isSet { rd_kafka_poll(rk, 100) }
-            pollerDone.signal()
+        startServiceThread("cascade-produce") { [stopRequested, pollerDone] in
+            while !stopRequested.isOpen { rd_kafka_poll(rk, 100) }
+            pollerDone.open()
         }
     }
 
@@ -105,7 +105,7 @@ public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's
     }
 
     private func stopPoller() {
-        if running.clear() { pollerDone.wait() }
+        if stopRequested.open() { pollerDone.wait() }
     }
 
     /// Returns nil once librdkafka owns the message (copied), or the error it refused with.
@@ -171,11 +171,4 @@ private let producerDeliveryTrampoline: @convention(c) (
     } else {
         box.complete(.failure(KafkaError(m.err, context: "delivery")))
     }
-}
-
-/// A flag shared with the poll thread; `clear` reports whether this call was the one to clear it.
-final class RunFlag: Sendable {
-    private let value = Atomic<Bool>(true)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func clear() -> Bool { value.exchange(false, ordering: .acquiringAndReleasing) }
 }

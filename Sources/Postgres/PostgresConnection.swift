@@ -35,7 +35,7 @@ public final class PostgresConnection {
         guard let name = try preparedName(sql, parameterCount: parameters.count) else {
             return try consume(PQexecParams(conn, sql, 0, nil, nil, nil, nil, 0), sql: sql)
         }
-        let result = withParameters(parameters) { values, lengths, formats, count in
+        let result = try withParameters(parameters) { values, lengths, formats, count in
             PQexecPrepared(conn, name, count, values, lengths, formats, 0)
         }
         return try consume(result, sql: sql)
@@ -88,7 +88,7 @@ public final class PostgresConnection {
         // they come, or both sides block on full socket buffers.
         PQsetnonblocking(conn, 1)
         for (statement, name) in zip(statements, names) {
-            let sent = withParameters(statement.parameters) { values, lengths, formats, count in
+            let sent = try withParameters(statement.parameters) { values, lengths, formats, count in
                 if let name { return PQsendQueryPrepared(conn, name, count, values, lengths, formats, 0) }
                 return PQsendQueryParams(conn, statement.sql, count, nil, values, lengths, formats, 0)
             }
@@ -217,25 +217,33 @@ public final class PostgresConnection {
         String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Lends libpq C strings for the parameters for the duration of `body`.
+
     /// Lends libpq the parameters as C arrays: values, lengths and formats (text, or binary
     /// for values that have a binary form, which then travel without any encoding).
+    /// Text travels as C strings, which end at a NUL: libpq would send what comes before it and
+    /// drop the rest without a word. PostgreSQL text cannot hold NUL anyway, so such a value is
+    /// refused as the server refuses bad text (invalid input).
     private func withParameters<R>(
         _ parameters: [any PostgresBindable],
         _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> R
-    ) -> R {
+    ) throws(PostgresError) -> R {
         if parameters.isEmpty { return body(nil, nil, nil, 0) }
         var buffers: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
         buffers.reserveCapacity(parameters.count)
-        for parameter in parameters {
+        defer { buffers.forEach { $0.map { free($0) } } }
+        for (index, parameter) in parameters.enumerated() {
             switch parameter.postgresParameter {
             case .null:
                 buffers.append(nil)
                 lengths.append(0)
                 formats.append(0)
             case .text(let text):
+                if text.utf8.contains(0) {
+                    throw PostgresError(kind: .invalidInput, sqlState: nil,
+                                        message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+                }
                 buffers.append(strdup(text)!)
                 lengths.append(0)
                 formats.append(0)
@@ -247,7 +255,6 @@ public final class PostgresConnection {
                 formats.append(1)
             }
         }
-        defer { buffers.forEach { $0.map { free($0) } } }
         return buffers.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
                 body(values, lengths, formats, Int32(parameters.count))

@@ -47,6 +47,13 @@ final class ArgumentsTests: XCTestCase {
             XCTAssertEqual(($0 as? UsageError)?.message, "--size must be a whole number from 1 to 10, got 'x'")
         }
         XCTAssertThrowsError(try args.required("color")) { XCTAssertEqual(($0 as? UsageError)?.message, "--color is required") }
+
+        enum Color: String, CaseIterable { case red, green }
+        XCTAssertEqual(try spec.parse(["n", "--color", "green"], environment: [:]).choice("color", as: Color.self), .green)
+        XCTAssertNil(try spec.parse(["n"], environment: [:]).choice("color", as: Color.self))
+        XCTAssertThrowsError(try spec.parse(["n", "--color", "blue"], environment: [:]).choice("color", as: Color.self)) {
+            XCTAssertEqual(($0 as? UsageError)?.message, "--color must be one of red, green, got 'blue'")
+        }
     }
 
     func testUsageListsEveryOptionWithItsEnvironmentAndDefault() {

@@ -27,8 +27,8 @@ final class CompletionPlannerTests: XCTestCase {
         XCTAssertFalse(result.duplicate)
         XCTAssertEqual(effects.completedJobs.map(\.status), [.success])
         XCTAssertEqual(effects.createdJobs.map(\.modelId), ["B", "C"])
-        XCTAssertEqual(effects.outcomes.map(\.position), [0, 1])
-        XCTAssertEqual(effects.outcomes.map(\.outcome), result.triggeredEvents)
+        XCTAssertEqual(effects.outcomes.map(\.sourceJobId), ["job-1", "job-1"])
+        XCTAssertEqual(effects.outcomes.map(\.outcome), result.triggeredEvents, "in firing order, as the job stores them")
         XCTAssertEqual(effects.outbox.map(\.topic), [topics.requests, topics.requests, topics.results])
 
         let answer = try XCTUnwrap(messages(effects, on: topics.results).first)

@@ -43,13 +43,17 @@ final class OutboxFramingTests: XCTestCase {
         ])
     }
 
+    /// A cut exactly between two messages is a shorter valid row holding exactly the messages
+    /// before it; a cut anywhere else is an error, never a crash or a wrong message.
     func testEveryTruncationIsAnErrorNotACrash() {
         let bytes = OutboxFraming.encode(messages)
+        let boundaries = Dictionary(uniqueKeysWithValues: (0..<messages.count).map { (OutboxFraming.encode(Array(messages.prefix($0))).count, $0) })
         for length in 0..<bytes.count {
             let prefix = Array(bytes[..<length])
-            // A cut exactly between two messages is a shorter valid row; anywhere else is an error.
-            if let decoded = try? OutboxFraming.decode(prefix) {
-                XCTAssertTrue(messages.starts(with: decoded) && decoded.count < messages.count, "cut at \(length)")
+            if let count = boundaries[length], length > 0 {
+                XCTAssertEqual(try OutboxFraming.decode(prefix), Array(messages.prefix(count)), "cut at \(length)")
+            } else {
+                XCTAssertThrowsError(try OutboxFraming.decode(prefix), "cut at \(length)")
             }
         }
         XCTAssertThrowsError(try OutboxFraming.decode([]))

@@ -57,10 +57,9 @@ final class TansuConsumerTests: XCTestCase {
 
         let first = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: group))
         try first.subscribe([topic])
-        var seen: [KafkaMessage] = []
-        while seen.count < 10 {
-            seen += try first.poll(maxMessages: 10 - seen.count, timeoutMs: 200)
-        }
+        let seen = try poll(first, count: 10)
+        XCTAssertEqual(seen.count, 10, "the backlog did not arrive")
+        guard seen.count == 10 else { return }
         // Only the first four are processed; the rest must come again.
         first.markProcessed(seen[3])
         try first.commit()
@@ -109,15 +108,19 @@ final class TansuConsumerTests: XCTestCase {
         let b = try member("b"), bView = b.view
         // Both must poll for the rebalance to complete; b polls on its own thread, and only
         // there until that thread has finished (the consumer is confined to one thread).
-        let stop = RunFlagForTests()
+        let stop = Latch<Void>()
+        let bErrors = ErrorLog()
         nonisolated(unsafe) let polledElsewhere = b
         let bThread = Thread {
-            while !stop.isStopped { _ = try? polledElsewhere.poll(maxMessages: 10, timeoutMs: 100) }
+            while !stop.isOpen {
+                do { _ = try polledElsewhere.poll(maxMessages: 10, timeoutMs: 100) } catch { bErrors.errors.withLock { $0.append("\(error)") } }
+            }
         }
         bThread.start()
         let split = try pollUntil(a, timeout: 40) { a.assignment.count > 0 && a.assignment.count < 4 && bView.assignment.count + a.assignment.count == 4 }
-        stop.stop()
-        while !bThread.isFinished { Thread.sleep(forTimeInterval: 0.05) }
+        stop.open()
+        XCTAssertTrue(eventually(timeout: 10) { bThread.isFinished }, "b's poll thread did not stop")
+        XCTAssertEqual(bErrors.errors.withLock { $0 }, [], "b's polls failed")
 
         XCTAssertTrue(split, "partitions were not split: a=\(a.assignment) b=\(b.assignment)")
         XCTAssertTrue(a.assignment.isDisjoint(with: b.assignment))
@@ -181,8 +184,9 @@ final class TansuConsumerTests: XCTestCase {
         _ = try produceStrings(producer, topic: topic, (0..<10).map { "m\($0)" })
         let consumer = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: group))
         try consumer.subscribe([topic])
-        var seen: [KafkaMessage] = []
-        while seen.count < 10 { seen += try consumer.poll(maxMessages: 10, timeoutMs: 200) }
+        let seen = try poll(consumer, count: 10)
+        XCTAssertEqual(seen.count, 10, "the backlog did not arrive")
+        guard seen.count == 10 else { return }
         consumer.markProcessed(seen[3])
         try consumer.commit()
 
@@ -195,9 +199,7 @@ final class TansuConsumerTests: XCTestCase {
     }
 }
 
-final class RunFlagForTests: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
-    var isStopped: Bool { lock.withLock { stopped } }
-    func stop() { lock.withLock { stopped = true } }
+/// Errors a helper thread met, for the test to assert on.
+final class ErrorLog: Sendable {
+    let errors = Mutex<[String]>([])
 }

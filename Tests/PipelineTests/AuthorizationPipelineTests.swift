@@ -30,12 +30,22 @@ final class AuthorizationPipelineTests: XCTestCase {
         XCTAssertEqual(try f.job(job.id)?.status, .success)
     }
 
-    func testAnUnreadableTokenFileIsAConfigurationError() throws {
+    /// The usage names `--auth-tokens FILE` whatever went wrong, so each test looks for the
+    /// line that names this file and what is wrong with it.
+    func testATokenFileThatIsNotATokenMapIsAConfigurationError() throws {
         let bad = NSTemporaryDirectory() + "cascade-bad-tokens-\(UUID().uuidString.prefix(6)).json"
         try Data("[1, 2]".utf8).write(to: URL(fileURLWithPath: bad))
         let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth-tokens", bad],
                                        logPath: bad + ".log")
         XCTAssertEqual(process.wait(), 2)
-        XCTAssertTrue(process.log.contains("--auth-tokens"), process.log)
+        XCTAssertTrue(process.log.contains("cascade consume: --auth-tokens \(bad): "), process.log)
+    }
+
+    func testAnUnreadableTokenFileIsAConfigurationError() throws {
+        let missing = NSTemporaryDirectory() + "cascade-no-tokens-\(UUID().uuidString.prefix(6)).json"
+        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth-tokens", missing],
+                                       logPath: missing + ".log")
+        XCTAssertEqual(process.wait(), 2)
+        XCTAssertTrue(process.log.contains("cascade consume: --auth-tokens: cannot read \(missing)"), process.log)
     }
 }

@@ -29,28 +29,28 @@ extension JSONValue {
 /// Reads the three output topics on its own thread and keeps what arrived.
 final class OutputReader: @unchecked Sendable {
     private let received = Mutex<[String: [Received]]>([:])
-    private let stop = Mutex(false)
-    private let done = DispatchSemaphore(value: 0)
+    private let stop = Latch<Void>()
+    private let done = Latch<Void>()
 
     init(brokers: String, topics: [String]) throws {
         // Handed to the thread below and never touched here again: it stays on one thread.
         nonisolated(unsafe) let consumer = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: TestEnvironment.unique("reader")))
         try consumer.subscribe(topics)
         let thread = Thread { [self] in
-            while !stop.withLock({ $0 }) {
+            while !stop.isOpen {
                 guard let batch = try? consumer.poll(maxMessages: 500, timeoutMs: 100) else { continue }
                 received.withLock { store in
                     for m in batch { store[m.topic, default: []].append(Received(message: m)) }
                 }
             }
             try? consumer.close()
-            done.signal()
+            done.open()
         }
         thread.start()
     }
 
     func close() {
-        stop.withLock { $0 = true }
+        stop.open()
         done.wait()
     }
 

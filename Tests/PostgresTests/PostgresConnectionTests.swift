@@ -19,7 +19,7 @@ final class PostgresConnectionTests: XCTestCase {
     }
 
     func testParametersRoundTripNullUnicodeJSONLargeTextAndTimestamps() throws {
-        let unicode = "naïve — 模型 🚀 \u{0}".replacingOccurrences(of: "\u{0}", with: "")
+        let unicode = "naïve — 模型 🚀 \u{7f}"
         let large = String(repeating: "x", count: 1_500_000)
         let json = #"{"paths": ["s3://b/k"], "n": 1.5, "nested": {"ok": true}}"#
         let instant = Date(timeIntervalSince1970: 1_795_000_000.123456)
@@ -196,6 +196,15 @@ final class PostgresConnectionTests: XCTestCase {
             XCTAssertEqual((error as? PostgresError)?.kind, .connectionLost)
         }
     }
+
+    /// PostgreSQL text cannot hold NUL: a parameter with one is refused with an error (libpq
+    /// would otherwise cut the string at it), and the connection stays usable.
+    func testATextParameterWithANulIsRefusedNotCut() throws {
+        XCTAssertThrowsError(try db.query("SELECT $1::text AS t", ["before\u{0}after"])) { error in
+            XCTAssertEqual((error as? PostgresError)?.kind, .invalidInput, "\(error)")
+        }
+        XCTAssertEqual(try db.query("SELECT 'ok'::text AS t").first?.string("t"), "ok")
+    }
 }
 
 final class PostgresValueTests: XCTestCase {
@@ -222,4 +231,5 @@ final class PostgresValueTests: XCTestCase {
         XCTAssertEqual(PostgresError.classify("42P01"), .other)
         XCTAssertEqual(PostgresError.classify(nil), .connectionLost)
     }
+
 }

@@ -14,6 +14,16 @@ public func consume(_ consumer: KafkaConsumer, count: Int, timeout: TimeInterval
     return received
 }
 
+/// Polls until `count` messages arrived or `timeout` passed, marking nothing.
+public func poll(_ consumer: KafkaConsumer, count: Int, timeout: TimeInterval = 30) throws -> [KafkaMessage] {
+    var received: [KafkaMessage] = []
+    let deadline = Date().addingTimeInterval(timeout)
+    while received.count < count && Date() < deadline {
+        received += try consumer.poll(maxMessages: count - received.count, timeoutMs: 200)
+    }
+    return received
+}
+
 /// Polls (serving rebalance callbacks) until `condition` holds or `timeout` passes.
 public func pollUntil(_ consumer: KafkaConsumer, timeout: TimeInterval = 30, _ condition: () -> Bool) throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)

@@ -2,16 +2,17 @@ import Dispatch
 import Synchronization
 
 /// A value set once and waited for by anyone: a stop request, a fatal failure, a thread's end.
-/// The one stop-and-signal primitive of the service layer.
-final class Latch<Value: Sendable>: Sendable {
+/// The package's one stop-and-signal primitive (here, at the bottom, so the Kafka owners use it
+/// too).
+package final class Latch<Value: Sendable>: Sendable {
     private let value = Mutex<Value?>(nil)
     private let opened = DispatchGroup()
 
-    init() { opened.enter() }
+    package init() { opened.enter() }
 
     /// Sets the value unless it is set; returns whether this call set it.
     @discardableResult
-    func open(_ newValue: Value) -> Bool {
+    package func open(_ newValue: Value) -> Bool {
         let first = value.withLock { current in
             guard current == nil else { return false }
             current = newValue
@@ -21,12 +22,12 @@ final class Latch<Value: Sendable>: Sendable {
         return first
     }
 
-    var current: Value? { value.withLock { $0 } }
-    var isOpen: Bool { current != nil }
+    package var current: Value? { value.withLock { $0 } }
+    package var isOpen: Bool { current != nil }
 
     /// Waits until opened, or `timeout` passes (nil: for ever); returns the value if open.
     @discardableResult
-    func wait(timeout: Duration? = nil) -> Value? {
+    package func wait(timeout: Duration? = nil) -> Value? {
         if let timeout {
             let (seconds, attoseconds) = timeout.components
             let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
@@ -40,5 +41,5 @@ final class Latch<Value: Sendable>: Sendable {
 
 extension Latch where Value == Void {
     @discardableResult
-    func open() -> Bool { open(()) }
+    package func open() -> Bool { open(()) }
 }
