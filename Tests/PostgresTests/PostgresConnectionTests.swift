@@ -205,6 +205,18 @@ final class PostgresConnectionTests: XCTestCase {
         }
         XCTAssertEqual(try db.query("SELECT 'ok'::text AS t").first?.string("t"), "ok")
     }
+
+    /// A pipeline that ran to its end leaves the session as it was: the reset after an
+    /// abandoned pipeline must not fire after a good one (a new backend per batch).
+    func testPipelinesAndTransactionsKeepTheirSession() throws {
+        let pid = db.backendPID
+        for n in 0..<3 {
+            _ = try db.pipeline([PipelineStatement("SELECT $1::int AS n", [n])])
+            try db.withTransaction { tx in _ = try tx.send([PipelineStatement("SELECT 1 AS one")]); try tx.commit() }
+            _ = try db.query("SELECT 1 AS one")
+        }
+        XCTAssertEqual(db.backendPID, pid, "the session was reset")
+    }
 }
 
 final class PostgresValueTests: XCTestCase {
