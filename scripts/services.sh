@@ -85,7 +85,10 @@ start_broker() {
   if [ -f "$TANSU_DIR/pid" ] && kill -0 "$(cat "$TANSU_DIR/pid")" 2>/dev/null; then
     log "tansu already running on 127.0.0.1:$BROKER_PORT"; return
   fi
-  nohup "$TANSU_DIR/tansu" broker \
+  # A session of its own: a Ctrl-C on `make run` goes to the terminal's foreground process
+  # group, which would otherwise include the broker (nohup ignores only SIGHUP). PostgreSQL
+  # needs nothing here: pg_ctl starts it in a session of its own.
+  nohup setsid "$TANSU_DIR/tansu" broker \
     --listener-url "tcp://127.0.0.1:$BROKER_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" \
     --storage-engine memory://tansu/ >"$TANSU_DIR/broker.log" 2>&1 &
