@@ -23,6 +23,8 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     private var pending: [[KafkaMessage]]
     private var pendingBytes = 0
     private var busy: [Bool]
+    /// When each busy worker's time was last counted (its batch's start, or the last take).
+    private var countedUntil: [ContinuousClock.Instant?]
     /// Batches each worker has finished, to wait for the ones in progress at some moment.
     private var finished: [Int]
     private var applied: [TopicPartition: Int64] = [:]
@@ -30,7 +32,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     /// Set by a stop: a batch that fails gives up instead of retrying.
     private var abandoning = false
     private var running = 0
-    /// Seconds the workers spent applying batches, for the utilisation in the status line.
+    /// Seconds the workers spent applying batches since the last take, for the utilisation.
     private var busySeconds = 0.0
 
     /// Reports per transaction at most.
@@ -46,6 +48,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         self.onApplied = onApplied
         pending = Array(repeating: [], count: max(1, count))
         busy = Array(repeating: false, count: max(1, count))
+        countedUntil = Array(repeating: nil, count: max(1, count))
         finished = Array(repeating: 0, count: max(1, count))
     }
 
@@ -107,10 +110,20 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     }
 
     /// Seconds spent applying since the last call, summed over workers.
+    /// A batch still in progress counts up to now, and from now on for the next take: a batch
+    /// that retried through a long outage once landed all at once in one interval, and the
+    /// utilisation read 8.09.
     func takeBusySeconds() -> Double {
         condition.withLock {
-            defer { busySeconds = 0 }
-            return busySeconds
+            let now = ContinuousClock.now
+            var total = busySeconds
+            for index in countedUntil.indices {
+                guard let since = countedUntil[index] else { continue }
+                total += (now - since).seconds
+                countedUntil[index] = now
+            }
+            busySeconds = 0
+            return total
         }
     }
 
@@ -161,6 +174,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 while pending[index].isEmpty && !stopping { condition.wait() }
                 guard !pending[index].isEmpty, !stopping else { return nil }
                 busy[index] = true
+                countedUntil[index] = .now
                 let take = min(maxBatch, pending[index].count)
                 let batch = Array(pending[index].prefix(take))
                 pending[index].removeFirst(take)
@@ -169,11 +183,10 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 return batch
             }
             guard let batch else { return }
-            let started = DispatchTime.now().uptimeNanoseconds
             let effects = apply(batch, processor: &processor, backoff: &backoff)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             condition.withLock {
-                busySeconds += elapsed
+                busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
+                countedUntil[index] = nil
                 if effects != nil {
                     for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
                         applied[message.topicPartition] = message.offset

@@ -129,8 +129,8 @@ public final class CompletionConsumer: Sendable {
                 _ = FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
             }
         case .logStatus(let elapsed):
-            logStatus(consumer, utilisation: workers.takeBusySeconds() / (elapsed.seconds * Double(settings.workers)),
-                      pending: workers.pendingCount)
+            let share = workers.takeBusySeconds() / (elapsed.seconds * Double(settings.workers))
+            logStatus(consumer, utilisation: min(1, max(0, share)), pending: workers.pendingCount)
         case .close:
             try consumer.close()
         }

@@ -144,3 +144,35 @@ final class FailureHandlingTests: XCTestCase {
 final class AppliedLog: Sendable {
     let batches = Mutex<[AppliedBatch]>([])
 }
+
+/// The utilisation in the status line is a share of the time since the last status line.
+final class WorkerUtilisationTests: XCTestCase {
+    /// A batch that takes long (retrying through an outage, say) is counted as it goes, never
+    /// all at once in the interval in which it ends.
+    func testBusyTimeIsCountedInTheIntervalItPassesIn() {
+        let release = Latch<Void>()
+        let store = FailingStore(startedJobs: ["j1"]) { _, _ in release.wait(); return nil }
+        var settings = ServiceSettings(brokers: "unused", databaseURL: nil)
+        settings.workers = 1
+        let applied = AppliedLog()
+        let w = BatchWorkers(count: 1, settings: settings, ending: Latch(), makeStore: { store }) { batch in
+            applied.batches.withLock { $0.append(batch) }
+        }
+        w.start()
+        defer { w.stop() }
+        w.submit([FailingStore.report("j1", offset: 1)])
+        let started = ContinuousClock.now + .seconds(10)
+        while store.calls.withLock({ $0.isEmpty }) && ContinuousClock.now < started { Thread.sleep(forTimeInterval: 0.01) }
+        Thread.sleep(forTimeInterval: 0.2)
+        let lastTake = ContinuousClock.now
+        let first = w.takeBusySeconds()
+        XCTAssertGreaterThan(first, 0, "a batch in progress counts while it runs")
+        Thread.sleep(forTimeInterval: 0.1)
+        release.open()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while applied.batches.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let second = w.takeBusySeconds()
+        XCTAssertLessThanOrEqual(second, (ContinuousClock.now - lastTake).seconds + 0.01,
+                                 "busy time since the last take cannot exceed the time since it")
+    }
+}
