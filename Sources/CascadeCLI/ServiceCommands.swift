@@ -21,11 +21,14 @@ enum ServiceCommands {
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
                 .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
+                .value("shutdown-timeout", "SECONDS", "longest drain after SIGTERM; then exit 75, leaving in-flight work to the next owner",
+                       env: "CASCADE_SHUTDOWN_TIMEOUT", default: "20"),
                 .value("auth-tokens", "FILE", "require bearer tokens: JSON {token: [model ids] or \"*\"}", env: "CASCADE_AUTH_TOKENS_FILE"),
                 CommonOptions.kafkaConfig,
             ]
     ) { args in
         let settings = try settings(args)
+        let shutdownTimeout = Duration.seconds(try args.int("shutdown-timeout", range: 1...3600)!)
         let runtime = try CascadeRuntime(settings: settings)
         do {
             try runtime.start()
@@ -38,9 +41,17 @@ enum ServiceCommands {
         case .signal(let number): Log.info("signal received; draining", ["signal": "\(number)"])
         case .failure(let reason): Log.error("a part of the service failed for good; stopping", ["reason": reason])
         }
-        runtime.stop()
-        // 70 (EX_SOFTWARE): the orchestrator restarts the member; nothing unapplied was marked.
-        if case .failure = ending { return 70 }
+        switch runtime.stop(within: shutdownTimeout) {
+        case .drained: break
+        case .deadlinePassed:
+            Log.error("shutdown deadline passed; exiting with work in flight, unmarked, for the next owner",
+                      ["shutdown_timeout_s": "\(shutdownTimeout.components.seconds)"])
+            return ExitCode.shutdownCut
+        case .interrupted:
+            return ExitCode.shutdownCut
+        }
+        // The orchestrator restarts a member that failed; nothing unapplied was marked.
+        if case .failure = ending { return ExitCode.failed }
         return 0
     }
 
@@ -102,4 +113,13 @@ enum ServiceCommands {
         CommonOptions.print(["topic": .string(delivered.topic), "partition": .int(delivered.partition), "offset": .int(delivered.offset)])
         return 0
     }
+}
+
+/// `consume`'s exit codes besides 0 (drained) and 2 (bad configuration).
+enum ExitCode {
+    /// 70, EX_SOFTWARE: a part of the service failed for a reason retrying cannot fix.
+    static let failed: Int32 = 70
+    /// 75, EX_TEMPFAIL: the drain was cut short (the deadline, or a second signal); the work
+    /// in flight was not marked, so the partitions' next owner applies it.
+    static let shutdownCut: Int32 = 75
 }

@@ -2,6 +2,7 @@ import CascadeDomain
 import Foundation
 import Kafka
 import Postgres
+import Synchronization
 
 /// The running service: one consumer loop and one outbox relay, each on its own thread with
 /// its own PostgreSQL connection, sharing one idempotent producer.
@@ -12,6 +13,10 @@ public final class CascadeRuntime: Sendable {
     private let producer: KafkaProducer
     /// Opened by the first signal or by a part that cannot go on.
     private let ending = Latch<ServiceEnding>()
+    /// A signal after the first: the operator wants out now.
+    private let secondSignal = Latch<Int32>()
+    /// Kept for the whole run: a second signal must be seen during the drain.
+    private let signalSources = Mutex<[any DispatchSourceSignal]>([])
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
         KafkaClientErrors.route { error in
@@ -71,19 +76,47 @@ public final class CascadeRuntime: Sendable {
         }
     }
 
-    /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which.
+    /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which. Signals
+    /// stay watched: one more during `stop(within:)` ends its wait.
     public func waitForEnding() -> ServiceEnding {
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [ending] in ending.open(.signal(sig)) }
-            source.resume()
-            sources.append(source)
+        signalSources.withLock { sources in
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { [ending, secondSignal] in
+                    if !ending.open(.signal(sig)) {
+                        Log.warning("another signal: exiting without waiting for the drain", ["signal": "\(sig)"])
+                        secondSignal.open(sig)
+                    }
+                }
+                source.resume()
+                sources.append(source)
+            }
         }
-        let reason = ending.wait()!
-        sources.forEach { $0.cancel() }
-        return reason
+        return ending.wait()!
+    }
+
+    public enum StopResult: Equatable {
+        case drained
+        case deadlinePassed
+        case interrupted(signal: Int32)
+    }
+
+    /// Drains as `stop()` does, waiting at most `deadline`; a second signal ends the wait at
+    /// once. When the wait ends early, the work in flight is abandoned: its offsets were never
+    /// marked, so the partitions' next owner applies it again, and nothing is lost.
+    public func stop(within deadline: Duration) -> StopResult {
+        let drained = Latch<Void>()
+        startServiceThread("cascade-stop") { [self] in
+            stop()
+            drained.open()
+        }
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            if drained.wait(timeout: .milliseconds(50)) != nil { return .drained }
+            if let sig = secondSignal.current { return .interrupted(signal: sig) }
+        }
+        return drained.isOpen ? .drained : .deadlinePassed
     }
 
     /// Drains in order: finish the batch and leave the group, publish the outbox, flush.

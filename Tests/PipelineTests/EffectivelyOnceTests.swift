@@ -156,4 +156,69 @@ final class EffectivelyOnceTests: XCTestCase {
         consumer.signal(SIGTERM)
         XCTAssertEqual(consumer.wait(), 0, consumer.log)
     }
+
+    /// SIGTERM while PostgreSQL is away: the retrying batches are given up unmarked and the
+    /// member leaves at once (it used to wait for the database for ever); the next member,
+    /// with the database back, applies every report exactly once.
+    func testSIGTERMDuringADatabaseOutageExitsAndTheNextMemberLosesNothing() throws {
+        let database = try PrivateDatabase("stopoutage")
+        defer { database.drop() }
+        f.close()
+        f = try PipelineFixture(databaseURL: database.url)
+        let (jobs, successes) = try backlog(2000)
+        let first = try f.startConsumer(["--batch-size", "20"])
+        waitForProgress(atLeast: 100)
+        try database.allowConnections(false)
+        try database.terminateSessions()
+        XCTAssertTrue(eventually(timeout: 30) { first.log.contains("database connection lost; retrying the batch") }, first.log)
+        first.signal(SIGTERM)
+        XCTAssertEqual(first.wait(timeout: 40), 0, "a stop during an outage drains what it can and exits: \(first.log)")
+
+        try database.allowConnections(true)
+        _ = try? f.db.query("SELECT 1")  // the test's own session was ended too: this notices, the next query reconnects
+        XCTAssertLessThan(try terminalCount(), 2000, "the backlog drained before the outage; the test proved nothing")
+        let second = try f.startConsumer(["--batch-size", "200"])
+        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        second.signal(SIGTERM)
+        XCTAssertEqual(second.wait(), 0, second.log)
+    }
+
+    /// A batch stuck inside the database (a row lock that is never released) cannot finish:
+    /// a second signal ends the wait at once, and `--shutdown-timeout` ends it when it passes,
+    /// both with exit code 75. Its offsets were never marked, so once the lock is gone the next
+    /// member applies every report exactly once.
+    func testTheShutdownDeadlineAndASecondSignalCutAStuckDrainAndNothingIsLost() throws {
+        let (jobs, successes) = try backlog(400)
+        let holder = try PostgresConnection(url: f.databaseURL)
+        try holder.query("BEGIN")
+        try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [jobs[0]])
+        // A member that exits leaves its backend waiting for the lock (a blocked backend does
+        // not notice its client has gone), so each member's batch is one more waiter.
+        func waitForTheStuckBatch(_ waiters: Int64) {
+            XCTAssertTrue(eventually(timeout: 30) {
+                (try? self.f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")) ?? 0 >= waiters
+            }, "no batch waited for the lock")
+        }
+
+        let first = try f.startConsumer(["--shutdown-timeout", "600"])
+        waitForTheStuckBatch(1)
+        first.signal(SIGTERM)
+        Thread.sleep(forTimeInterval: 0.5)
+        first.signal(SIGTERM)
+        XCTAssertEqual(first.wait(timeout: 20), 75, "a second signal does not wait out the drain: \(first.log)")
+        XCTAssertTrue(first.log.contains("another signal: exiting without waiting for the drain"), first.log)
+
+        let second = try f.startConsumer(["--shutdown-timeout", "2"])
+        waitForTheStuckBatch(2)
+        second.signal(SIGTERM)
+        XCTAssertEqual(second.wait(timeout: 30), 75, "the deadline cuts the drain: \(second.log)")
+        XCTAssertTrue(second.log.contains("shutdown deadline passed"), second.log)
+
+        try holder.query("ROLLBACK")
+        XCTAssertLessThan(try terminalCount(), 400, "nothing was stuck; the test proved nothing")
+        let third = try f.startConsumer()
+        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        third.signal(SIGTERM)
+        XCTAssertEqual(third.wait(), 0, third.log)
+    }
 }

@@ -45,5 +45,22 @@ public final class ChildProcess: @unchecked Sendable {
         return code
     }
 
+    /// Waits at most `timeout` for the process to end; nil if it is still running.
+    public func wait(timeout: TimeInterval) -> Int32? {
+        if let exitStatus { return exitStatus }
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                exitStatus = code
+                return code
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 }
