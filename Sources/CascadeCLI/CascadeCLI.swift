@@ -22,6 +22,8 @@ public enum CascadeCLI {
     }
 
     public static func main(_ arguments: [String], environment: [String: String]) -> Int32 {
+        // Every verb's Kafka clients log as JSON, each kind of line at most once per interval.
+        KafkaLogRouting.install()
         let resolution: CommandLineTool.Resolution
         do {
             resolution = try tool.resolve(arguments, environment: environment)

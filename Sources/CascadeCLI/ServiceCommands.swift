@@ -29,12 +29,17 @@ enum ServiceCommands {
     ) { args in
         let settings = try settings(args)
         let shutdownTimeout = Duration.seconds(try args.int("shutdown-timeout", range: 1...3600)!)
-        let runtime = try CascadeRuntime(settings: settings)
+        // From here on, a failure to start is a JSON line like every other line `consume` writes.
+        let runtime: CascadeRuntime
         do {
+            runtime = try CascadeRuntime(settings: settings)
             try runtime.start()
         } catch let refusal as StartupRefusal {
             Log.error("refusing to start", ["reason": refusal.description])
             return 2
+        } catch {
+            Log.error("could not start", ["error": "\(error)"])
+            return 1
         }
         let ending = runtime.waitForEnding()
         switch ending {

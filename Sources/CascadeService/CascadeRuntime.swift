@@ -19,13 +19,7 @@ public final class CascadeRuntime: Sendable {
     private let signalSources = Mutex<[any DispatchSourceSignal]>([])
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
-        KafkaClientErrors.route { error in
-            if error.code == 3 {  // UNKNOWN_TOPIC_OR_PART: noticed again at each metadata refresh
-                Log.warning("subscribed topic does not exist yet; waiting for it", ["error": error.message])
-            } else {
-                Log.warning("kafka client error", ["error": error.description, "retriable": "\(error.isRetriable)"])
-            }
-        }
+        KafkaLogRouting.install()
         self.settings = settings
         producer = try KafkaProducer(config: settings.producerConfig())
         relay = OutboxRelay(settings: settings, producer: producer, ending: ending, onPublished: onPublished)

@@ -43,6 +43,7 @@ public struct KafkaConfig: Sendable {
                 throw .invalidArgument("\(key)=\(value): \(cString(errstr))")
             }
         }
+        rd_kafka_conf_set_log_cb(conf, clientLogTrampoline)
         return conf
     }
 }

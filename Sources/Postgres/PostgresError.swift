@@ -65,7 +65,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
     }
 
     public var description: String {
-        var text = "\(sqlState ?? "-----") \(message)"
+        var text = sqlState.map { "\($0) \(message)" } ?? message
         if let detail { text += " (\(detail))" }
         return text
     }

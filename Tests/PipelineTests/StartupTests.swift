@@ -68,3 +68,38 @@ final class StartupTests: XCTestCase {
         }
     }
 }
+
+/// An unreachable broker: librdkafka retries its connections for ever, and once flooded
+/// standard error with its own `%3|…` lines and `kafka: …` lines (1,780 in 45 s).
+final class UnreachableBrokerLogTests: XCTestCase {
+    private func lines(_ log: String) -> [Substring] { log.split(separator: "\n") }
+
+    func testConsumeWritesOnlyJSONAndFewLinesWhileTheBrokerIsAway() throws {
+        let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("nobroker")).log"
+        let consumer = try ChildProcess(PipelineFixture.binary, [
+            "consume", "--brokers", "127.0.0.1:1", "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0",
+            "--group", TestEnvironment.unique("nobroker"), "--status-interval", "60",
+        ], logPath: log)
+        Thread.sleep(forTimeInterval: 12)
+        consumer.signal(SIGTERM)
+        XCTAssertNotNil(consumer.wait(timeout: 40), "consume did not stop")
+        let written = lines(consumer.log)
+        for line in written { XCTAssertNoThrow(try JSONParser.parse(String(line)), "not JSON: \(line)") }
+        XCTAssertLessThan(written.count, 40, "repeats are not limited:\n\(written.prefix(50).joined(separator: "\n"))")
+        XCTAssertTrue(written.contains { $0.contains("repeats_suppressed") || $0.contains("\"librdkafka\"") || $0.contains("kafka client error") },
+                      "the broker being away is logged at all")
+    }
+
+    func testReportWritesJSONThenItsOneLineOfFailure() throws {
+        let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("noreport")).log"
+        let report = try ChildProcess(PipelineFixture.binary, [
+            "report", "m", "v1", "j", "--status", "success", "--brokers", "127.0.0.1:1",
+            "--kafka-config", "message.timeout.ms=4000",
+        ], logPath: log)
+        XCTAssertEqual(report.wait(timeout: 30), 1, report.log)
+        let written = lines(report.log)
+        XCTAssertTrue(written.last?.hasPrefix("cascade report: ") ?? false, report.log)
+        for line in written.dropLast() { XCTAssertNoThrow(try JSONParser.parse(String(line)), "not JSON: \(line)") }
+        XCTAssertLessThan(written.count, 20, report.log)
+    }
+}
