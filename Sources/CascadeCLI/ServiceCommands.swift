@@ -21,6 +21,7 @@ enum ServiceCommands {
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
                 .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
+                .value("broker-wait", "SECONDS", "how long start-up waits for the broker before giving up", env: "CASCADE_BROKER_WAIT", default: "60"),
                 .value("shutdown-timeout", "SECONDS", "longest drain after SIGTERM; then exit 75, leaving in-flight work to the next owner",
                        env: "CASCADE_SHUTDOWN_TIMEOUT", default: "20"),
                 .value("auth-tokens", "FILE", "require bearer tokens: JSON {token: [model ids] or \"*\"}", env: "CASCADE_AUTH_TOKENS_FILE"),
@@ -33,7 +34,11 @@ enum ServiceCommands {
         let runtime: CascadeRuntime
         do {
             runtime = try CascadeRuntime(settings: settings)
-            try runtime.start()
+            runtime.watchSignals()
+            do { try runtime.start() } catch where runtime.wasSignalled {
+                Log.info("stopped before the start completed", ["reason": "\(error)"])
+                return 0
+            }
         } catch let refusal as StartupRefusal {
             Log.error("refusing to start", ["reason": refusal.description])
             return 2
@@ -74,6 +79,7 @@ enum ServiceCommands {
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
         settings.statusInterval = .seconds(try args.int("status-interval", range: 1...3600)!)
         settings.healthFile = args.value("health-file")
+        settings.brokerWait = .seconds(try args.int("broker-wait", range: 1...3600)!)
         if let path = args.value("auth-tokens") {
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }
             do { settings.authorizer = try BearerTokenAuthorizer(json: Array(data)) } catch {

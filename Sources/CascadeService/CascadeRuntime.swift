@@ -32,6 +32,7 @@ public final class CascadeRuntime: Sendable {
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
         let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers, "log_level": "3"])
             .merging(settings.kafkaOverrides.filteringConsumerOnly()))
+        try waitForBroker(admin)
         let t = settings.topics
         if settings.topicPartitions > 0 {
             do {
@@ -47,6 +48,31 @@ public final class CascadeRuntime: Sendable {
         if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
         relay.start()
         consumer.start()
+    }
+
+    /// Topics are created, and their sizes checked, only once the broker answers: a broker that
+    /// was away at start once left the topics to auto-creation (4 partitions on Tansu, not the
+    /// configured 6). Bounded by `brokerWait`, then start-up fails and the orchestrator retries.
+    private func waitForBroker(_ admin: KafkaAdmin) throws {
+        let deadline = ContinuousClock.now + settings.brokerWait
+        var attempt = 0
+        while true {
+            do {
+                _ = try admin.partitionCount(settings.topics.reports, timeoutMs: 5_000)
+                if attempt > 0 { Log.info("broker reachable", ["brokers": settings.brokers, "attempts": "\(attempt + 1)"]) }
+                return
+            } catch {
+                attempt += 1
+                if wasSignalled { throw StartupFailure(description: "stopped by a signal before the broker answered") }
+                if ContinuousClock.now >= deadline {
+                    throw StartupFailure(description: "no broker answered at \(settings.brokers) within \(settings.brokerWait): \(error)")
+                }
+                if attempt == 1 || attempt % 5 == 0 {
+                    Log.warning("waiting for the broker", ["brokers": settings.brokers, "error": "\(error)", "attempt": "\(attempt)"])
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
     }
 
     /// Refuses to start when an output topic could not take Cascade's largest message.
@@ -70,10 +96,17 @@ public final class CascadeRuntime: Sendable {
         }
     }
 
-    /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which. Signals
-    /// stay watched: one more during `stop(within:)` ends its wait.
+    /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which.
     public func waitForEnding() -> ServiceEnding {
+        watchSignals()
+        return ending.wait()!
+    }
+
+    /// From now on SIGINT and SIGTERM end the run (a start still waiting for the broker too),
+    /// and one more during `stop(within:)` ends its wait. Idempotent.
+    public func watchSignals() {
         signalSources.withLock { sources in
+            guard sources.isEmpty else { return }
             for sig in [SIGINT, SIGTERM] {
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -87,8 +120,10 @@ public final class CascadeRuntime: Sendable {
                 sources.append(source)
             }
         }
-        return ending.wait()!
     }
+
+    /// Whether a signal has asked the run to end.
+    public var wasSignalled: Bool { if case .signal? = ending.current { true } else { false } }
 
     public enum StopResult: Equatable {
         case drained

@@ -28,6 +28,8 @@ public struct ServiceSettings: Sendable {
     /// (TopicSizeCheck). Off only for the demo's embedded mock broker, which has no
     /// DescribeConfigs and would hold the start for the request's timeout.
     public var checksTopicSizes = true
+    /// How long start-up waits for the broker to answer before it gives up (exit 1).
+    public var brokerWait: Duration = .seconds(60)
     /// Touched about once a second while the poll loop runs, for a liveness probe.
     public var healthFile: String?
     /// Who may complete which jobs; the default accepts every report.

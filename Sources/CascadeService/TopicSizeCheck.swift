@@ -35,3 +35,8 @@ enum TopicSizeCheck: Equatable {
 public struct StartupRefusal: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// `consume` could not start: something it needs did not answer in time.
+public struct StartupFailure: Error, CustomStringConvertible {
+    public let description: String
+}

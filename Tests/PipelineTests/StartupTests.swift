@@ -82,8 +82,9 @@ final class UnreachableBrokerLogTests: XCTestCase {
         ], logPath: log)
         Thread.sleep(forTimeInterval: 12)
         consumer.signal(SIGTERM)
-        XCTAssertNotNil(consumer.wait(timeout: 40), "consume did not stop")
+        XCTAssertEqual(consumer.wait(timeout: 40), 0, "a signal while waiting for the broker stops consume cleanly")
         let written = lines(consumer.log)
+        XCTAssertTrue(consumer.log.contains("waiting for the broker"), consumer.log)
         for line in written { XCTAssertNoThrow(try JSONParser.parse(String(line)), "not JSON: \(line)") }
         XCTAssertLessThan(written.count, 40, "repeats are not limited:\n\(written.prefix(50).joined(separator: "\n"))")
         XCTAssertTrue(written.contains { $0.contains("repeats_suppressed") || $0.contains("\"librdkafka\"") || $0.contains("kafka client error") },
@@ -101,5 +102,35 @@ final class UnreachableBrokerLogTests: XCTestCase {
         XCTAssertTrue(written.last?.hasPrefix("cascade report: ") ?? false, report.log)
         for line in written.dropLast() { XCTAssertNoThrow(try JSONParser.parse(String(line)), "not JSON: \(line)") }
         XCTAssertLessThan(written.count, 20, report.log)
+    }
+
+    /// A broker that comes up after consume started: start-up waits for it, then creates the
+    /// topics with the configured partitions before subscribing (a broker away at start once
+    /// left them to auto-creation, with the broker's default partitions).
+    func testABrokerThatComesUpLateGetsTheConfiguredTopics() throws {
+        let port = Int.random(in: 20_000..<30_000)
+        let brokers = "127.0.0.1:\(port)"
+        let topic = TestEnvironment.unique("late").replacingOccurrences(of: "-", with: "")
+        let consumer = try ChildProcess(PipelineFixture.binary, [
+            "consume", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "6",
+            "--group", topic, "--reports-topic", "\(topic).reports", "--results-topic", "\(topic).results",
+            "--requests-topic", "\(topic).requests", "--dlq-topic", "\(topic).dlq",
+        ], logPath: NSTemporaryDirectory() + "\(topic)-consume.log")
+        defer { consumer.signal(SIGKILL) }
+        XCTAssertTrue(eventually(timeout: 20) { consumer.log.contains("waiting for the broker") }, consumer.log)
+
+        let tansu = TestEnvironment.repositoryRoot.appendingPathComponent(".local/tansu/tansu").path
+        let broker = try ChildProcess(tansu, ["broker", "--listener-url", "tcp://\(brokers)", "--advertised-listener-url", "tcp://\(brokers)",
+                                              "--storage-engine", "memory://tansu/"],
+                                      logPath: NSTemporaryDirectory() + "\(topic)-tansu.log")
+        defer { broker.signal(SIGKILL) }
+        XCTAssertTrue(eventually(timeout: 60) { consumer.log.contains(#""msg":"consuming""#) }, consumer.log)
+        XCTAssertTrue(consumer.log.contains("broker reachable"), consumer.log)
+        let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))
+        for name in ["reports", "results", "requests", "dlq"] {
+            XCTAssertEqual(try admin.partitionCount("\(topic).\(name)"), 6, name)
+        }
+        consumer.signal(SIGTERM)
+        XCTAssertEqual(consumer.wait(timeout: 40), 0, consumer.log)
     }
 }
