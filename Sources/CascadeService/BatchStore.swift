@@ -58,22 +58,32 @@ package struct BatchStore: BatchStoring {
             snapshot.jobs[job.id] = job
             if let outcomes = try row.outcomes() { snapshot.outcomes[job.id] = outcomes }
         }
-        for row in results[1].rows {
-            let subscription = try row.subscription()
-            snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
+        // Subscriptions and models are shared by every report of a model: a broken one is no
+        // report's fault, and isolating would dead-letter them all, so it is fatal instead.
+        try asSharedRows {
+            for row in results[1].rows {
+                let subscription = try row.subscription()
+                snapshot.subscriptions[subscription.sourceModelId, default: []].append(subscription)
+            }
         }
         var versions: [String: [ModelVersion]] = [:]
         var actions: [String: Set<JobType>] = [:]
-        for row in results[2].rows {
-            let id = try row.string("id")
-            actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
-            if let version = try row.optionalString("version") {
-                versions[id, default: []].append(ModelVersion(
-                    version: version, status: try row.enumValue("status", as: VersionStatus.self), createdAt: try row.date("created_at")))
+        try asSharedRows {
+            for row in results[2].rows {
+                let id = try row.string("id")
+                actions[id] = Set(parseWordArray(try row.string("actions")).compactMap(JobType.init(rawValue:)))
+                if let version = try row.optionalString("version") {
+                    versions[id, default: []].append(ModelVersion(
+                        version: version, status: try row.enumValue("status", as: VersionStatus.self), createdAt: try row.date("created_at")))
+                }
             }
         }
         for (id, acts) in actions { snapshot.models[id] = Model(id: id, actions: acts, versions: versions[id] ?? []) }
         return snapshot
+    }
+
+    private func asSharedRows(_ body: () throws -> Void) throws {
+        do { try body() } catch let ServiceError.brokenInvariant(what) { throw ServiceError.brokenSharedRow(what) }
     }
 
     /// Returns the id of the outbox row written, if the batch has messages.

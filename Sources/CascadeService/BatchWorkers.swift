@@ -31,6 +31,10 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     private var stopping = false
     /// Set by a stop: a batch that fails gives up instead of retrying.
     private var abandoning = false
+    /// Set when a batch is given up (a stop, or a failure nothing can fix): no worker takes
+    /// another batch, because a later batch of the same partition, applied and marked, would
+    /// carry the committed offset past the reports given up and lose them.
+    private var halted = false
     private var running = 0
     /// Seconds the workers spent applying batches since the last take, for the utilisation.
     private var busySeconds = 0.0
@@ -171,8 +175,8 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(5))
         while true {
             let batch: [KafkaMessage]? = condition.withLock {
-                while pending[index].isEmpty && !stopping { condition.wait() }
-                guard !pending[index].isEmpty, !stopping else { return nil }
+                while (pending[index].isEmpty || halted) && !stopping { condition.wait() }
+                guard !pending[index].isEmpty, !stopping, !halted else { return nil }
                 busy[index] = true
                 countedUntil[index] = .now
                 let take = min(maxBatch, pending[index].count)
@@ -185,6 +189,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
             guard let batch else { return }
             let effects = apply(batch, processor: &processor, backoff: &backoff)
             condition.withLock {
+                if effects == nil { halted = true }
                 busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
                 countedUntil[index] = nil
                 if effects != nil {
@@ -221,9 +226,11 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                     Log.warning(lost ? "database connection lost; retrying the batch" : "batch failed; retrying",
                                 ["error": "\(error)", "retry_in_s": String(format: "%.2f", wait.seconds)])
                     let deadline = Date().addingTimeInterval(wait.seconds)
-                    condition.withLock {
+                    let giveUp = condition.withLock {
                         while !abandoning && !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+                        return abandoning || stopping
                     }
+                    if giveUp { return nil }  // not one more attempt: a reconnect to a database away can take minutes
                 case .isolate, .fatal:
                     ending.open(.failure("a batch failed for a reason retrying cannot fix: \(error)"))
                     return nil

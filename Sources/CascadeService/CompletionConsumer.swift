@@ -69,7 +69,10 @@ public final class CompletionConsumer: Sendable {
             }
             Log.info(event.isAssignment ? "partitions assigned" : "partitions revoked",
                      ["partitions": event.partitions.map(\.description).joined(separator: ",")])
-            do { for action in actions { _ = try self.perform(action, consumerRef!, workers) } } catch {
+            // Nil once run() has ended: librdkafka's destroy closes an unclosed consumer and
+            // calls this again; there is nothing left to hand back then.
+            guard let consumer = consumerRef else { return }
+            do { for action in actions { _ = try self.perform(action, consumer, workers) } } catch {
                 Log.warning("rebalance step failed", ["error": "\(error)"])
             }
         }

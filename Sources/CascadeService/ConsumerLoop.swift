@@ -100,7 +100,7 @@ struct ConsumerLoop {
 
         case .stopRequested:
             phase = .stopped
-            return [.abandonRetries, .discardPending(nil), .awaitBatchesInProgress, .markApplied,
+            return [.discardPending(nil), .abandonRetries, .awaitBatchesInProgress, .markApplied,
                     .commit(synchronously: true), .close]
         }
     }

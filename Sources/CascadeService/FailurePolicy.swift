@@ -56,7 +56,7 @@ enum FailurePolicy {
             switch service {
             case .jobsChangedUnderBatch: return .transient
             case .brokenInvariant: return .refusedContent
-            case .missingRow: return .fatal
+            case .brokenSharedRow, .missingRow: return .fatal
             }
         case let kafka as KafkaError:
             return kafka.isFatal ? .fatal : .transient

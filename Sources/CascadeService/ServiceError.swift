@@ -10,6 +10,9 @@ enum ServiceError: Error, CustomStringConvertible {
     /// outcomes). Retrying cannot fix it; applying the batch's reports one at a time isolates
     /// the report that reads it.
     case brokenInvariant(String)
+    /// The same in a row every report of a model reads (a subscription, a model version):
+    /// isolating would dead-letter them all, so nothing here can fix it.
+    case brokenSharedRow(String)
     /// The database answered a statement without the row it must return.
     case missingRow(String)
 
@@ -18,6 +21,7 @@ enum ServiceError: Error, CustomStringConvertible {
         case let .jobsChangedUnderBatch(expected, updated):
             "\(expected - updated) of \(expected) job(s) changed under the batch before its write"
         case .brokenInvariant(let what): "a stored value breaks an invariant: \(what)"
+        case .brokenSharedRow(let what): "a subscription or model row breaks an invariant: \(what)"
         case .missingRow(let what): "no row returned: \(what)"
         }
     }

@@ -207,12 +207,14 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             ledger.withLock { $0.assign(partitions) }
-            onRebalance(.assigned(partitions))
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, list) { report(KafkaError(consuming: error)) }
             } else {
                 rd_kafka_assign(rk, list)
             }
+            // After the assign, so that what the handler does to them (a pause) reaches
+            // partitions librdkafka already knows as ours.
+            onRebalance(.assigned(partitions))
         default:
             let lost = rd_kafka_assignment_lost(rk) != 0
             onRebalance(lost ? .lost(partitions) : .revoked(partitions))

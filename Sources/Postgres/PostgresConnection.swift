@@ -12,6 +12,8 @@ public final class PostgresConnection {
     /// Set when a pipeline was abandoned half way: answers may still be queued on the socket,
     /// so the session cannot be trusted and is reset before its next use.
     private var needsReset = false
+    /// Counts sessions: a transaction's round trips must all run on the one that saw BEGIN.
+    public private(set) var session = 0
 
     /// `url` is a `postgres://` URL or a libpq key=value string; nil or empty uses the `PG*`
     /// environment variables, as psql does.
@@ -151,6 +153,7 @@ public final class PostgresConnection {
     private func reconnectIfNeeded() throws(PostgresError) {
         guard PQstatus(conn) != CONNECTION_OK || needsReset else { return }
         needsReset = false
+        session += 1
         preparedNames = [:]  // they died with the old session
         PQreset(conn)
         try checkConnected(context: "reconnect")
@@ -279,6 +282,7 @@ public final class PostgresTransaction {
     public let connection: PostgresConnection
     public private(set) var hasBegun = false
     public private(set) var isCommitted = false
+    private var beganOn = 0
 
     init(_ connection: PostgresConnection) { self.connection = connection }
 
@@ -310,8 +314,14 @@ public final class PostgresTransaction {
     private func run(_ statements: [PipelineStatement], committing: Bool) throws(PostgresError) -> [PostgresRows] {
         precondition(!isCommitted, "the transaction has already committed")
         let begin = hasBegun ? [] : [PipelineStatement("BEGIN")]
+        // A reset between round trips would run the rest outside the transaction, without
+        // its BEGIN or its row locks: the session must be the one that began it.
+        if hasBegun, connection.session != beganOn || !connection.isConnected {
+            throw PostgresError(kind: .connectionLost, sqlState: nil, message: "the session of this transaction was lost")
+        }
         hasBegun = true
         let results = try connection.pipeline(begin + statements + (committing ? [PipelineStatement("COMMIT")] : []))
+        if !begin.isEmpty { beganOn = connection.session }
         return Array(results[begin.count..<begin.count + statements.count])
     }
 }

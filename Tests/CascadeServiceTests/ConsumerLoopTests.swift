@@ -75,12 +75,13 @@ final class ConsumerLoopTests: XCTestCase {
         XCTAssertEqual(l.handle(.roomWaitEnded(room: false)).first, .pause([p0]), "a revoked partition is not paused")
     }
 
-    /// A stop while a batch is retrying (the database is down): retries are abandoned first,
-    /// so waiting for batches in progress ends; then mark, commit synchronously, leave.
+    /// A stop while a batch is retrying (the database is down): unstarted reports go back, then
+    /// retries are abandoned, so waiting for batches in progress ends; then mark, commit
+    /// synchronously, leave.
     func testAStopAbandonsRetriesThenFinishesCommitsAndLeaves() {
         var l = loop()
         _ = l.handle(at(0))
-        XCTAssertEqual(l.handle(.stopRequested), [.abandonRetries, .discardPending(nil), .awaitBatchesInProgress, .markApplied,
+        XCTAssertEqual(l.handle(.stopRequested), [.discardPending(nil), .abandonRetries, .awaitBatchesInProgress, .markApplied,
                                                  .commit(synchronously: true), .close])
         XCTAssertEqual(l.phase, .stopped)
         XCTAssertEqual(l.handle(at(100)), [], "a stopped loop does nothing more")

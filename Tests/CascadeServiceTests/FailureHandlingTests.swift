@@ -25,6 +25,7 @@ final class FailureHandlingTests: XCTestCase {
             (PostgresError(sqlState: "42P01", message: "no such table"), .fatal), (PostgresError.client("bug"), .fatal),
             (ServiceError.jobsChangedUnderBatch(expected: 2, updated: 1), .transient),
             (ServiceError.brokenInvariant("status 'done'"), .refusedContent), (ServiceError.missingRow("id"), .fatal),
+            (ServiceError.brokenSharedRow("subscription status 'gone'"), .fatal),
             (PostgresTransactionError(cause: refused, rollbackFailure: lost), .refusedContent),
             (KafkaError(code: -195, name: "_TRANSPORT", message: "", isRetriable: true, isFatal: false), .transient),
             (KafkaError(code: -150, name: "_FATAL", message: "", isRetriable: false, isFatal: true), .fatal),
@@ -100,9 +101,12 @@ final class FailureHandlingTests: XCTestCase {
     }
 
     /// Every error has an outcome: one nothing can fix stops the member instead of blocking
-    /// the worker's partitions for ever, and the batch is not marked.
+    /// the worker's partitions for ever, and the batch is not marked; nor is a later batch of
+    /// the same partition, whose mark would carry the committed offset past the failed one.
     func testAFailureNothingCanFixStopsTheMemberUnmarked() {
-        let store = FailingStore(startedJobs: ["j1"]) { _, _ in PostgresError(sqlState: "42P01", message: "relation \"jobs\" does not exist") }
+        let store = FailingStore(startedJobs: ["j1", "j2"]) { call, _ in
+            call == 1 ? PostgresError(sqlState: "42P01", message: "relation \"jobs\" does not exist") : nil
+        }
         let ending = Latch<ServiceEnding>(), applied = AppliedLog()
         let w = workers(store, ending: ending, applied: applied)
         w.start()
@@ -110,6 +114,9 @@ final class FailureHandlingTests: XCTestCase {
         w.submit([FailingStore.report("j1", offset: 7)])
         guard case .failure(let reason)? = ending.wait(timeout: .seconds(10)) else { return XCTFail("the member must stop") }
         XCTAssertTrue(reason.contains("42P01"), reason)
+        w.submit([FailingStore.report("j2", offset: 8)])
+        Thread.sleep(forTimeInterval: 0.3)  // time for a worker that would take it (none must)
+        XCTAssertEqual(store.calls.withLock { $0.count }, 1, "no batch is taken after one was given up")
         XCTAssertTrue(w.takeApplied().isEmpty)
         XCTAssertEqual(applied.batches.withLock { $0.count }, 0)
     }
@@ -124,9 +131,11 @@ final class FailureHandlingTests: XCTestCase {
         w.submit([FailingStore.report("j1", offset: 7)])
         XCTAssertTrue(waitUntil { store.calls.withLock { $0.count } >= 2 }, "it is retrying")
         w.abandonRetries()
+        let attempts = store.calls.withLock { $0.count }
         let gaveUp = Latch<Void>()
         Thread { w.waitForBatchesInProgress(); gaveUp.open() }.start()
         XCTAssertNotNil(gaveUp.wait(timeout: .seconds(10)), "waiting for batches in progress ends")
+        XCTAssertEqual(store.calls.withLock { $0.count }, attempts, "no attempt after the retries were abandoned")
         XCTAssertTrue(w.takeApplied().isEmpty)
         XCTAssertNil(ending.current, "giving up on a stop is not a failure")
     }
