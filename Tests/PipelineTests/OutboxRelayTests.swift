@@ -56,7 +56,9 @@ final class OutboxRelayTests: XCTestCase {
         defer { try? consumer.close() }
         try consumer.subscribe([topic])
         var read: [KafkaMessage] = []
-        let deadline = Date().addingTimeInterval(20)
+        // A group join on the mock cluster takes about 3 s, longer on a loaded machine (one CI
+        // run saw nothing within 20 s); the deadline only bounds a failure.
+        let deadline = Date().addingTimeInterval(45)
         while read.count < count && Date() < deadline { read += try consumer.poll(maxMessages: 100, timeoutMs: 200) }
         Thread.sleep(forTimeInterval: 0.5)
         read += try consumer.poll(maxMessages: 100, timeoutMs: 200)  // anything beyond `count` is a defect
