@@ -206,7 +206,11 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            ledger.withLock { $0.assign(partitions) }
+            let committed = Self.committedOffsets(rk, list)
+            ledger.withLock { ledger in
+                ledger.assign(partitions)
+                for (tp, offset) in committed { ledger.acknowledge(tp, offset: offset) }
+            }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, list) { report(KafkaError(consuming: error)) }
             } else {
@@ -233,6 +237,22 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
                 rd_kafka_assign(rk, nil)
             }
         }
+    }
+
+    /// The group's committed offsets of newly assigned partitions, as the broker holds them
+    /// (whoever committed them: this member before a restart, or another one), so that lag is
+    /// right from the first moment rather than counted from the low watermark. Asked on a copy:
+    /// the list itself goes to the assign unchanged. A partition without a commit is absent.
+    static func committedOffsets(_ rk: OpaquePointer, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>)
+        -> [TopicPartition: Int64] {
+        guard let copy = rd_kafka_topic_partition_list_copy(list) else { return [:] }
+        defer { rd_kafka_topic_partition_list_destroy(copy) }
+        guard rd_kafka_committed(rk, copy, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        var offsets: [TopicPartition: Int64] = [:]
+        for e in TopicPartitionList.entries(copy) where e.offset >= 0 && e.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+            offsets[e.topicPartition] = e.offset
+        }
+        return offsets
     }
 
     func committed(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {

@@ -196,6 +196,16 @@ final class TansuConsumerTests: XCTestCase {
         XCTAssertEqual(consumer.lag()[tp], 6)
         XCTAssertEqual(try admin.committedOffsets(group: group, partitions: [tp])[tp], 4)
         try consumer.close()
+
+        // A member that takes the partition over (a restart) counts lag from the group's
+        // commit at once, not from the low watermark: 6, not 10.
+        let next = try KafkaConsumer(config: TestEnvironment.consumerConfig(brokers: brokers, group: group))
+        try next.subscribe([topic])
+        let redelivered = try poll(next, count: 6)
+        XCTAssertEqual(redelivered.first?.offset, 4, "resumes after the commit")
+        XCTAssertEqual(next.committedOffsets[tp], 4, "the group's commit, read at assignment")
+        XCTAssertEqual(next.lag()[tp], 6)
+        try next.close()
     }
 }
 
