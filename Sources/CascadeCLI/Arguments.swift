@@ -180,13 +180,15 @@ public struct CommandLineTool {
     }
 
     public func resolve(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Resolution {
-        if arguments.isEmpty || arguments == ["help"] || arguments == ["--help"] || arguments == ["-h"] { return .help(overview) }
+        if arguments == ["help"] || arguments == ["--help"] || arguments == ["-h"] { return .help(overview) }
+        if arguments.isEmpty { throw UsageError("a command is required") }
         let matches = commands.filter { arguments.starts(with: $0.path) }
         guard let command = matches.max(by: { $0.path.count < $1.path.count }) else {
             let groups = commands.filter { $0.path.first == arguments[0] }
             if !groups.isEmpty {
                 let verbs = groups.map { $0.path.dropFirst().joined(separator: " ") }.joined(separator: ", ")
-                if arguments.count == 1 || arguments[1] == "--help" { return .help(overview) }
+                if arguments.count > 1 && arguments[1] == "--help" { return .help(overview) }
+                if arguments.count == 1 { throw UsageError("'\(arguments[0])' takes: \(verbs)") }
                 throw UsageError("unknown command '\(arguments.prefix(2).joined(separator: " "))'; '\(arguments[0])' takes: \(verbs)")
             }
             throw UsageError("unknown command '\(arguments[0])'")

@@ -22,21 +22,32 @@ public struct RegistryStore {
     }
 
     public func upsertVersion(modelId: String, version: String, status: VersionStatus) throws {
-        try db.query("""
-            INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, $3)
-            ON CONFLICT (model_id, version) DO UPDATE SET status = EXCLUDED.status
-            """, [modelId, version, status.rawValue])
+        try naming(model: modelId) {
+            try db.query("""
+                INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, $3)
+                ON CONFLICT (model_id, version) DO UPDATE SET status = EXCLUDED.status
+                """, [modelId, version, status.rawValue])
+        }
+    }
+
+    /// A foreign-key failure on a model id becomes the sentence it means, not SQLSTATE 23503.
+    private func naming<T>(model id: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+            throw RegistryError("no model \(id)")
+        }
     }
 
     public func createSubscription(id: UUID = UUID(), sourceModelId: String, trigger: TriggerEvent, targetModelId: String,
                                    action: JobType, inputSource: InputSource, input: JSONValue?, label: String?,
                                    status: SubscriptionStatus = .active) throws -> EventSubscription {
-        let row = try db.query("""
-            INSERT INTO event_subscriptions (id, source_model_id, trigger_event, target_model_id, target_action,
-                                             input_source, input, label, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING \(Columns.subscription)
-            """, [id, sourceModelId, trigger.rawValue, targetModelId, action.rawValue, inputSource.rawValue,
-                  input.map { PostgresJSON($0.description) }, label, status.rawValue]).first!
+        let row = try naming(model: sourceModelId) {
+            try db.query("""
+                INSERT INTO event_subscriptions (id, source_model_id, trigger_event, target_model_id, target_action,
+                                                 input_source, input, label, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING \(Columns.subscription)
+                """, [id, sourceModelId, trigger.rawValue, targetModelId, action.rawValue, inputSource.rawValue,
+                      input.map { PostgresJSON($0.description) }, label, status.rawValue]).first!
+        }
         return try row.subscription()
     }
 

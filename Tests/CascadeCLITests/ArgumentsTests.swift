@@ -82,6 +82,17 @@ final class CascadeCommandLineTests: XCTestCase {
         XCTAssertEqual(args.positionals, ["x", "paused"])
     }
 
+    /// A bare `cascade`, or a group without its verb, is a usage error (exit 2), not help.
+    func testNoVerbIsAUsageError() {
+        XCTAssertEqual(CascadeCLI.main([], environment: [:]), 2)
+        XCTAssertEqual(CascadeCLI.main(["job"], environment: [:]), 2)
+        XCTAssertThrowsError(try CascadeCLI.tool.resolve(["job"], environment: [:])) {
+            XCTAssertEqual(($0 as? UsageError)?.message, "'job' takes: create, get")
+        }
+        XCTAssertEqual(CascadeCLI.main(["--help"], environment: [:]), 0, "asking for help is not an error")
+        XCTAssertEqual(CascadeCLI.main(["job", "--help"], environment: [:]), 0)
+    }
+
     func testUnknownVerbsAreUsageErrors() {
         XCTAssertThrowsError(try CascadeCLI.tool.resolve(["launch"], environment: [:]))
         XCTAssertThrowsError(try CascadeCLI.tool.resolve(["job", "delete"], environment: [:])) {

@@ -23,6 +23,15 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(lines.contains("cascade job get: no job \(id)"), "\(lines)")
     }
 
+    /// A foreign-key failure is said in words, with the verb's prefix, not as SQLSTATE 23503.
+    func testAVersionOfAMissingModelSaysWhichModel() throws {
+        let id = TestEnvironment.unique("nosuch")
+        let (code, lines) = try run(["version", "create", id, "v1"])
+        XCTAssertEqual(code, 1)
+        XCTAssertTrue(lines.contains("cascade version create: no model \(id)"), "\(lines)")
+        XCTAssertFalse(lines.contains { $0.contains("23503") }, "\(lines)")
+    }
+
     func testModelCreateTakesBothAsItsHelpSays() throws {
         let id = TestEnvironment.unique("both-model")
         let (code, lines) = try run(["model", "create", id, "--actions", "both"])
