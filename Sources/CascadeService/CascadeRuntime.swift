@@ -28,7 +28,9 @@ public final class CascadeRuntime: Sendable {
 
     /// Creates missing topics (when `topicPartitions` > 0), migrates, and starts both threads.
     public func start() throws {
-        Log.info("starting", ["librdkafka": KafkaLibrary.versionString])
+        Log.info("starting", ["librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
+                              "topics": settings.topics.all.joined(separator: ","),
+                              "database": DatabaseAddress.redacted(settings.databaseURL)])
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
         let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers, "log_level": "3"])
             .merging(settings.kafkaOverrides.filteringConsumerOnly()))

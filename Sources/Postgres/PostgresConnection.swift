@@ -120,10 +120,15 @@ public final class PostgresConnection {
             while let extra = PQgetResult(conn) { PQclear(extra) }  // the NULL that ends each statement
         }
         guard let sync = PQgetResult(conn) else { throw lastError("pipeline sync missing") }
-        let syncStatus = PQresultStatus(sync)
+        finished = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        guard finished else {
+            // The server answered the sync with an error of its own (its session terminated,
+            // say): that result's SQLSTATE says what it was (57P01 is a lost connection).
+            let syncError: PostgresError
+            do { _ = try consume(sync, sql: "pipeline sync"); syncError = lastError("pipeline sync") } catch { syncError = error }
+            throw firstError ?? syncError
+        }
         PQclear(sync)
-        finished = syncStatus == PGRES_PIPELINE_SYNC
-        if !finished && firstError == nil { throw lastError("pipeline sync") }
         if let firstError { throw firstError }
         return results
     }
@@ -204,16 +209,19 @@ public final class PostgresConnection {
             // libpq makes up a result without SQLSTATE when the failure is on our side of the
             // socket; only a dead connection makes that a lost connection.
             guard let sqlState = field("C") else {
-                let kind: PostgresError.Kind = PQstatus(conn) == CONNECTION_OK ? .client : .connectionLost
-                throw PostgresError(kind: kind, sqlState: nil, message: text)
+                let lost = PQstatus(conn) != CONNECTION_OK || text.hasPrefix("FATAL:") || text.contains("server closed the connection")
+                throw PostgresError(kind: lost ? .connectionLost : .client, sqlState: nil, message: text)
             }
             throw PostgresError(sqlState: sqlState, message: text, detail: field("D"), constraint: field("n"))
         }
     }
 
+    /// A failure libpq reports without a result. The socket can already be closed by the server
+    /// (a FATAL message) before libpq's status says so: that too is a lost connection, to retry.
     private func lastError(_ context: String) -> PostgresError {
-        let kind: PostgresError.Kind = PQstatus(conn) == CONNECTION_OK ? .client : .connectionLost
-        return PostgresError(kind: kind, sqlState: nil, message: "\(context): \(errorMessage())")
+        let message = errorMessage()
+        let lost = PQstatus(conn) != CONNECTION_OK || message.hasPrefix("FATAL:") || message.contains("server closed the connection")
+        return PostgresError(kind: lost ? .connectionLost : .client, sqlState: nil, message: "\(context): \(message)")
     }
 
     private func errorMessage() -> String {

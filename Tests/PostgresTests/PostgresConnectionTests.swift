@@ -182,6 +182,21 @@ final class PostgresConnectionTests: XCTestCase {
         XCTAssertNotEqual(db.backendPID, oldPID)
     }
 
+    /// The same through a pipeline and a transaction, which the batch workers use: a terminated
+    /// session is a lost connection (retried), never a client error (which stops the member).
+    func testATerminatedBackendIsReportedLostThroughPipelinesToo() throws {
+        let killer = try PostgresConnection(url: try TestEnvironment.databaseURL)
+        for round in 0..<3 {
+            try killer.query("SELECT pg_terminate_backend($1)", [db.backendPID])
+            XCTAssertThrowsError(try db.withTransaction { tx in
+                _ = try tx.send([PipelineStatement("SELECT $1::int AS n", [round]), PipelineStatement("SELECT 2 AS two")])
+            }) { error in
+                XCTAssertEqual((error as? PostgresError)?.kind, .connectionLost, "round \(round): \(error)")
+            }
+            XCTAssertEqual(try db.query("SELECT 1 AS one").first?.int("one"), 1)
+        }
+    }
+
     func testTheConnectionSurvivesAServerRestart() throws {
         let oldPID = db.backendPID
         XCTAssertEqual(try runScript("scripts/services.sh restart-postgres"), 0)
