@@ -200,7 +200,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
                                               extraConfig: broker.clientConfig)
     // Wait until the consumer owns its partitions, so the figures measure steady state, not the join.
     let joinDeadline = Date().addingTimeInterval(60)
-    while !consumer.log.contains("partitions assigned") {
+    while !consumer.log.contains(#""msg":"partitions assigned""#) {
         if Date() > joinDeadline { fail("\(label): the consumer never joined; log: \(consumer.logPath)") }
         Thread.sleep(forTimeInterval: 0.1)
     }

@@ -159,7 +159,7 @@ public final class CompletionConsumer: Sendable {
             "codes": c.byCode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             // High watermark minus the group's committed offset. Unknown, not 0, before this
             // member owns partitions; partial until a fetch has seen each partition's watermark.
-            "lag": assigned == 0 ? "unknown: no partitions assigned" : "\(lag.values.reduce(0, +))",
+            "lag": assigned == 0 ? "unknown (nothing owned yet)" : "\(lag.values.reduce(0, +))",
             "lag_partitions_known": "\(lag.count)/\(assigned)",
             "outbox_published": "\(relay?.publishedCount ?? 0)",
             "outbox_failed_deliveries": "\(relay?.failedDeliveryCount ?? 0)",

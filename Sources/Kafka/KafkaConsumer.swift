@@ -167,7 +167,24 @@ public final class KafkaConsumer {
 
     /// Messages behind per assigned partition: cached high watermark minus committed offset.
     /// Partitions without a commit yet count from the low watermark.
-    public func lag() -> [TopicPartition: Int64] {
+    /// The group's offsets of assigned partitions this member has not committed itself yet are
+    /// asked of the broker first (whoever committed them: this member before a restart, or
+    /// another one), so lag is not counted from the low watermark. Blocks up to `timeoutMs`,
+    /// on the polling thread: not in the rebalance callback, where the same request stalled
+    /// a rebalance.
+    public func lag(timeoutMs: Int = 2_000) -> [TopicPartition: Int64] {
+        let unknown = callbacks.ledger.withLock { ledger in ledger.assigned.filter { ledger.committed[$0] == nil } }
+        if !unknown.isEmpty {
+            let fetched: [TopicPartition: Int64] = TopicPartitionList.withNative(Array(unknown)) { list in
+                guard rd_kafka_committed(handle, list, Int32(clamping: timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+                var offsets: [TopicPartition: Int64] = [:]
+                for e in TopicPartitionList.entries(list) where e.offset >= 0 && e.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    offsets[e.topicPartition] = e.offset
+                }
+                return offsets
+            }
+            callbacks.ledger.withLock { ledger in for (tp, offset) in fetched { ledger.acknowledge(tp, offset: offset) } }
+        }
         let (assigned, committed) = callbacks.ledger.withLock { ($0.assigned, $0.committed) }
         var lag: [TopicPartition: Int64] = [:]
         for tp in assigned {
@@ -206,11 +223,7 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            let committed = Self.committedOffsets(rk, list)
-            ledger.withLock { ledger in
-                ledger.assign(partitions)
-                for (tp, offset) in committed { ledger.acknowledge(tp, offset: offset) }
-            }
+            ledger.withLock { $0.assign(partitions) }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(rk, list) { report(KafkaError(consuming: error)) }
             } else {
@@ -237,22 +250,6 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
                 rd_kafka_assign(rk, nil)
             }
         }
-    }
-
-    /// The group's committed offsets of newly assigned partitions, as the broker holds them
-    /// (whoever committed them: this member before a restart, or another one), so that lag is
-    /// right from the first moment rather than counted from the low watermark. Asked on a copy:
-    /// the list itself goes to the assign unchanged. A partition without a commit is absent.
-    static func committedOffsets(_ rk: OpaquePointer, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>)
-        -> [TopicPartition: Int64] {
-        guard let copy = rd_kafka_topic_partition_list_copy(list) else { return [:] }
-        defer { rd_kafka_topic_partition_list_destroy(copy) }
-        guard rd_kafka_committed(rk, copy, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
-        var offsets: [TopicPartition: Int64] = [:]
-        for e in TopicPartitionList.entries(copy) where e.offset >= 0 && e.error == RD_KAFKA_RESP_ERR_NO_ERROR {
-            offsets[e.topicPartition] = e.offset
-        }
-        return offsets
     }
 
     func committed(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
