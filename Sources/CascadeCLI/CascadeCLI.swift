@@ -21,9 +21,17 @@ public enum CascadeCLI {
         CommandLineTool(commands: ServiceCommands.all + RegistryCommands.all + ParkedCommands.all + [DemoCommand.demo])
     }
 
+    /// Bumped with each release.
+    public static let version = "0.9.0"
+
     public static func main(_ arguments: [String], environment: [String: String]) -> Int32 {
         // Every verb's Kafka clients log as JSON, each kind of line at most once per interval.
         KafkaLogRouting.install()
+        if arguments == ["--version"] {
+            CommonOptions.print(["cascade": .string(version), "librdkafka": .string(KafkaLibrary.versionString),
+                                 "libpq": .string(PostgresLibrary.versionString)])
+            return 0
+        }
         let resolution: CommandLineTool.Resolution
         do {
             resolution = try tool.resolve(arguments, environment: environment)

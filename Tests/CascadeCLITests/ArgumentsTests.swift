@@ -82,6 +82,11 @@ final class CascadeCommandLineTests: XCTestCase {
         XCTAssertEqual(args.positionals, ["x", "paused"])
     }
 
+    func testVersionNamesCascadeAndTheLibrariesLoaded() {
+        XCTAssertEqual(CascadeCLI.main(["--version"], environment: [:]), 0)
+        XCTAssertFalse(CascadeCLI.version.isEmpty)
+    }
+
     /// A bare `cascade`, or a group without its verb, is a usage error (exit 2), not help.
     func testNoVerbIsAUsageError() {
         XCTAssertEqual(CascadeCLI.main([], environment: [:]), 2)

@@ -23,6 +23,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(lines.contains("cascade job get: no job \(id)"), "\(lines)")
     }
 
+    /// `cascade --version` as a person runs it: JSON naming Cascade, librdkafka and libpq.
+    func testVersionPrintsCascadeAndItsLibraries() throws {
+        let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("version")).log"
+        let process = try ChildProcess(PipelineFixture.binary, ["--version"], logPath: log)
+        XCTAssertEqual(process.wait(), 0)
+        let answer = try JSONParser.parse(process.log.trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertNotNil(answer["cascade"]?.stringValue)
+        for library in ["librdkafka", "libpq"] {
+            let text = answer[library]?.stringValue ?? ""
+            XCTAssertTrue(text.split(separator: ".").count >= 2 && text.first?.isNumber == true, "\(library): \(answer)")
+        }
+    }
+
     /// A foreign-key failure is said in words, with the verb's prefix, not as SQLSTATE 23503.
     func testAVersionOfAMissingModelSaysWhichModel() throws {
         let id = TestEnvironment.unique("nosuch")
