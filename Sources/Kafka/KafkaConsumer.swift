@@ -19,6 +19,8 @@ public enum RebalanceEvent: Sendable, Equatable {
 /// `poll` blocks, and the rebalance handler runs synchronously inside `poll` and `close`.
 /// Offsets are manual: only what `markProcessed` saw is committed, never backwards.
 public final class KafkaConsumer {
+    /// Partitions whose committed offset `lag()` has asked the broker for while they were ours.
+    private var committedAsked: Set<TopicPartition> = []
     public typealias RebalanceHandler = (RebalanceEvent) -> Void
 
     private let handle: OpaquePointer
@@ -172,10 +174,17 @@ public final class KafkaConsumer {
     /// another one), so lag is not counted from the low watermark. Blocks up to `timeoutMs`,
     /// on the polling thread: not in the rebalance callback, where the same request stalled
     /// a rebalance.
+    /// Each partition is asked once while assigned: one the group never committed stays
+    /// unknown, and asking again at every status line would stall the poll loop for the
+    /// timeout whenever the coordinator is away.
     public func lag(timeoutMs: Int = 2_000) -> [TopicPartition: Int64] {
-        let unknown = callbacks.ledger.withLock { ledger in ledger.assigned.filter { ledger.committed[$0] == nil } }
-        if !unknown.isEmpty {
-            let fetched: [TopicPartition: Int64] = TopicPartitionList.withNative(Array(unknown)) { list in
+        let (owned, unknown) = callbacks.ledger.withLock { ledger in
+            (ledger.assigned, ledger.assigned.filter { ledger.committed[$0] == nil })
+        }
+        let toAsk = unknown.subtracting(committedAsked)
+        committedAsked = committedAsked.intersection(owned).union(toAsk)
+        if !toAsk.isEmpty {
+            let fetched: [TopicPartition: Int64] = TopicPartitionList.withNative(Array(toAsk)) { list in
                 guard rd_kafka_committed(handle, list, Int32(clamping: timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
                 var offsets: [TopicPartition: Int64] = [:]
                 for e in TopicPartitionList.entries(list) where e.offset >= 0 && e.error == RD_KAFKA_RESP_ERR_NO_ERROR {

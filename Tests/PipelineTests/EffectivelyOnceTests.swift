@@ -194,22 +194,22 @@ final class EffectivelyOnceTests: XCTestCase {
         try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [jobs[0]])
         // A member that exits leaves its backend waiting for the lock (a blocked backend does
         // not notice its client has gone), so each member's batch is one more waiter.
-        func waitForTheStuckBatch(_ waiters: Int64) {
-            XCTAssertTrue(eventually(timeout: 30) {
-                (try? self.f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")) ?? 0 >= waiters
+        func waitForTheStuckBatch(_ waiters: Int64) throws {
+            XCTAssertTrue(try eventually(timeout: 30) {
+                try self.f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= waiters
             }, "no batch waited for the lock")
         }
 
         let first = try f.startConsumer(["--shutdown-timeout", "600"])
-        waitForTheStuckBatch(1)
+        try waitForTheStuckBatch(1)
         first.signal(SIGTERM)
-        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertTrue(eventually(timeout: 10) { first.log.contains("signal received; draining") }, "the first signal starts the drain")
         first.signal(SIGTERM)
         XCTAssertEqual(first.wait(timeout: 20), 75, "a second signal does not wait out the drain: \(first.log)")
         XCTAssertTrue(first.log.contains("another signal: exiting without waiting for the drain"), first.log)
 
         let second = try f.startConsumer(["--shutdown-timeout", "2"])
-        waitForTheStuckBatch(2)
+        try waitForTheStuckBatch(2)
         second.signal(SIGTERM)
         XCTAssertEqual(second.wait(timeout: 30), 75, "the deadline cuts the drain: \(second.log)")
         XCTAssertTrue(second.log.contains("shutdown deadline passed"), second.log)

@@ -82,7 +82,7 @@ final class OutboxRelayTests: XCTestCase {
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), messages.map(\.value))
         XCTAssertEqual(read.map { $0.header("event-id")?.stringValue }, ["e1", "e2", "e3"])
-        XCTAssertTrue(eventually(timeout: 5) { (try? self.outboxRows()) == 0 }, "a delivered row is deleted")
+        XCTAssertTrue(try eventually(timeout: 5) { try self.outboxRows() == 0 }, "a delivered row is deleted")
         XCTAssertEqual(relay.publishedCount, 3)
     }
 
@@ -99,7 +99,7 @@ final class OutboxRelayTests: XCTestCase {
 
         XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 3 }, "the refusal reaches the relay")
         XCTAssertEqual(try outboxRows(), 1, "a refused row stays in the table")
-        XCTAssertTrue(eventually(timeout: OutboxRelay.sweepAge.seconds + 15) { (try? self.outboxRows()) == 0 },
+        XCTAssertTrue(try eventually(timeout: OutboxRelay.sweepAge.seconds + 15) { try self.outboxRows() == 0 },
                       "the sweep publishes and deletes it")
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the refused attempt never reached the log")
@@ -135,7 +135,7 @@ final class OutboxRelayTests: XCTestCase {
 
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), [message(1), message(3), message(4)].map(\.value))
-        XCTAssertTrue(eventually(timeout: 5) { (try? self.outboxRows()) == 0 }, "both rows are deleted")
+        XCTAssertTrue(try eventually(timeout: 5) { try self.outboxRows() == 0 }, "both rows are deleted")
         let parked = try parkedRows()
         XCTAssertEqual(parked.count, 1)
         XCTAssertEqual(parked.first?.topic, topic)
@@ -164,7 +164,7 @@ final class OutboxRelayTests: XCTestCase {
         relay.handOff([try commitRow([message(2)])])
 
         XCTAssertEqual(try readTopic(count: 1).map(\.value), [message(2).value])
-        XCTAssertTrue(eventually(timeout: 5) { (try? self.outboxRows()) == 0 })
+        XCTAssertTrue(try eventually(timeout: 5) { try self.outboxRows() == 0 })
         XCTAssertEqual(try parkedRows().map(\.position), [0])
     }
 
@@ -182,7 +182,7 @@ final class OutboxRelayTests: XCTestCase {
 
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), [message(1), message(2), message(4)].map(\.value), "each once, in row order")
-        XCTAssertTrue(eventually(timeout: 10) { (try? self.outboxRows()) == 0 }, "no row is left to poison later sweeps")
+        XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 }, "no row is left to poison later sweeps")
         let parked = try parkedRows()
         XCTAssertEqual(parked.count, 2)
         XCTAssertEqual(parked[0].topic, nil, "the undecodable row is parked whole")

@@ -56,7 +56,8 @@ final class StartupTests: XCTestCase {
         let consumer = try f.startConsumer()
         defer { consumer.signal(SIGKILL) }
         XCTAssertTrue(eventually(timeout: 30) { consumer.log.contains(#""msg":"consuming""#) }, consumer.log)
-        Thread.sleep(forTimeInterval: 2)  // the subscription has met the missing topic
+        XCTAssertTrue(eventually(timeout: 20) { consumer.log.contains("subscribed topic does not exist yet") },
+                      "the subscription meets the missing topic, and says so: \(consumer.log)")
         try f.createTopics()
         let job = try f.startedJob(try f.model("late"))
         let created = Date()

@@ -40,7 +40,7 @@ public final class ChildProcess: @unchecked Sendable {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let code = Self.exitCode(status)
         exitStatus = code
         return code
     }
@@ -53,13 +53,18 @@ public final class ChildProcess: @unchecked Sendable {
         while Date() < deadline {
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid {
-                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                let code = Self.exitCode(status)
                 exitStatus = code
                 return code
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
         return nil
+    }
+
+    /// The exit code waitpid's status says, 128 + the signal for a process a signal ended.
+    private static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
