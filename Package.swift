@@ -22,12 +22,16 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
         .target(name: "CivilCalendar"),
+        // A small HTTP/1.1 server (pure request parser + poll(2) loop on its own thread), and
+        // Prometheus metrics (registry, text exposition, /proc process metrics). No C beyond libc.
+        .target(name: "HTTP"),
+        .target(name: "Metrics"),
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         // librdkafka's mock cluster, for tests, the benchmark and the demo; never the service.
         .target(name: "KafkaMock", dependencies: ["CRdKafka", "Kafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
-        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain", "HTTP", "Metrics"]),
         .target(name: "CascadeCLI", dependencies: ["CascadeService", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres"],
@@ -36,6 +40,8 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaMock", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
         // The service layer's pure decisions: no broker, no database.
         .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres"]),

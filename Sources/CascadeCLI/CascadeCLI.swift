@@ -18,11 +18,12 @@ struct NotFound: Error {
 /// The `cascade` command: verbs, their exit codes (0 done, 1 failed, 2 bad usage or configuration).
 public enum CascadeCLI {
     public static var tool: CommandLineTool {
-        CommandLineTool(commands: ServiceCommands.all + RegistryCommands.all + ParkedCommands.all + [DemoCommand.demo])
+        CommandLineTool(commands: ServiceCommands.all + RegistryCommands.all + ListingCommands.all + OperatorCommands.all
+                        + ParkedCommands.all + [DemoCommand.demo])
     }
 
     /// Bumped with each release.
-    public static let version = "0.9.0"
+    public static let version = CascadeBuild.version
 
     public static func main(_ arguments: [String], environment: [String: String]) -> Int32 {
         // Every verb's Kafka clients log as JSON, each kind of line at most once per interval.

@@ -1,6 +1,7 @@
 import CascadeDomain
 import CascadeService
 import Foundation
+import HTTP
 import Kafka
 
 enum ServiceCommands {
@@ -20,7 +21,11 @@ enum ServiceCommands {
                 .flag("require-key-match", "reject (400) a report whose message key is not its job_id; by default the value's job_id rules"),
                 .value("topic-partitions", "N", "partitions for topics created when missing; 0 creates none", default: "6"),
                 .value("status-interval", "SECONDS", "how often to log a status line", default: "10"),
-                .value("health-file", "PATH", "touched every second while the poll loop runs (liveness probe)", env: "CASCADE_HEALTH_FILE"),
+                .value("health-file", "PATH", "touched every second while the service is live (a file-based liveness probe)", env: "CASCADE_HEALTH_FILE"),
+                .value("http-listen", "ADDR:PORT", "serve /metrics, /healthz and /readyz here; 'off' serves nothing",
+                       env: "CASCADE_HTTP_LISTEN", default: "0.0.0.0:9464"),
+                .value("stall-timeout", "SECONDS", "/healthz fails when the poll loop or a worker holding reports makes no progress this long",
+                       env: "CASCADE_STALL_TIMEOUT", default: "60"),
                 .value("broker-wait", "SECONDS", "how long start-up waits for the broker before giving up", env: "CASCADE_BROKER_WAIT", default: "60"),
                 .value("shutdown-timeout", "SECONDS", "longest drain after SIGTERM; then exit 75, leaving in-flight work to the next owner",
                        env: "CASCADE_SHUTDOWN_TIMEOUT", default: "20"),
@@ -79,6 +84,12 @@ enum ServiceCommands {
         settings.topicPartitions = try args.int("topic-partitions", range: 0...10_000)!
         settings.statusInterval = .seconds(try args.int("status-interval", range: 1...3600)!)
         settings.healthFile = args.value("health-file")
+        settings.stallTimeout = .seconds(try args.int("stall-timeout", range: 1...86_400)!)
+        let listen = try args.required("http-listen")
+        if listen != "off" {
+            do { _ = try ListenAddress.parse(listen) } catch { throw UsageError("--http-listen \(listen): \(error)") }
+            settings.httpListen = listen
+        }
         settings.brokerWait = .seconds(try args.int("broker-wait", range: 1...3600)!)
         if let path = args.value("auth-tokens") {
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }

@@ -46,24 +46,27 @@ public struct BatchEffects: Sendable {
     public var results: [ResultRecord]
     /// Originals of dead letters cut to fit, kept in the same transaction.
     public var parked: [ParkedMessage]
+    /// The class of each dead letter written, for counting (the reasons themselves are unbounded).
+    public var deadLetters: [ReportRejection.Kind]
 
     public init(completedJobs: [Job], createdJobs: [Job], outcomes: [OutcomeRecord], outbox: [OutboxMessage],
-                results: [ResultRecord], parked: [ParkedMessage]) {
+                results: [ResultRecord], parked: [ParkedMessage], deadLetters: [ReportRejection.Kind]) {
         self.completedJobs = completedJobs
         self.createdJobs = createdJobs
         self.outcomes = outcomes
         self.outbox = outbox
         self.results = results
         self.parked = parked
+        self.deadLetters = deadLetters
     }
 
-    public init() { self.init(completedJobs: [], createdJobs: [], outcomes: [], outbox: [], results: [], parked: []) }
+    public init() { self.init(completedJobs: [], createdJobs: [], outcomes: [], outbox: [], results: [], parked: [], deadLetters: []) }
 
     /// The effects of two batches applied one after the other (the one-at-a-time path).
     public static func + (a: BatchEffects, b: BatchEffects) -> BatchEffects {
         BatchEffects(completedJobs: a.completedJobs + b.completedJobs, createdJobs: a.createdJobs + b.createdJobs,
                      outcomes: a.outcomes + b.outcomes, outbox: a.outbox + b.outbox, results: a.results + b.results,
-                     parked: a.parked + b.parked)
+                     parked: a.parked + b.parked, deadLetters: a.deadLetters + b.deadLetters)
     }
 }
 
@@ -99,6 +102,7 @@ public struct CompletionPlanner: Sendable {
                 let (letter, original) = DeadLetter.message(raw, reason: reason, topic: topics.deadLetters,
                                                             sizeLimit: deadLetterSizeLimit)
                 effects.outbox.append(letter)
+                effects.deadLetters.append(rejection.kind)
                 if let original { effects.parked.append(original) }
                 result = ResultRecord(code: 400, jobId: rejection.jobId, modelId: rejection.modelId,
                                       modelVersion: rejection.modelVersion, status: nil, triggeredEvents: [],

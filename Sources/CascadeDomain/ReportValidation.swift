@@ -21,6 +21,22 @@ public struct RawReport: Sendable {
 
 /// Why a report is refused before it touches anything (HTTP 400).
 public struct ReportRejection: Error, Sendable, Equatable {
+    /// A small fixed set of classes, for counting dead letters by reason (a metric label):
+    /// the message itself quotes input and is unbounded.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Over `--max-report-bytes`.
+        case tooLarge = "too_large"
+        /// Not a JSON object at all: a tombstone, invalid JSON, another JSON type.
+        case malformed
+        /// A JSON object with a missing or invalid field.
+        case invalidField = "invalid_field"
+        /// The message key is not the job id, under `--require-key-match`.
+        case keyMismatch = "key_mismatch"
+        /// Valid, but PostgreSQL refused to store it.
+        case refusedByDatabase = "refused_by_database"
+    }
+
+    public let kind: Kind
     public let message: String
     /// Whatever ids could be read, so the 400 result record can name the job.
     public let jobId: String?
@@ -28,8 +44,9 @@ public struct ReportRejection: Error, Sendable, Equatable {
     public let modelVersion: String?
     public let requestId: String?
 
-    public init(_ message: String, jobId: String? = nil, modelId: String? = nil, modelVersion: String? = nil,
+    public init(_ kind: Kind, _ message: String, jobId: String? = nil, modelId: String? = nil, modelVersion: String? = nil,
                 requestId: String? = nil) {
+        self.kind = kind
         self.message = message
         self.jobId = jobId
         self.modelId = modelId
@@ -60,26 +77,26 @@ public enum ReportValidation {
             idProblem($0, limits: limits) == nil ? $0 : nil
         }
         // A report whose value gives no usable job id is still answered under its key's.
-        func reject(_ message: String, jobId: String? = nil, modelId: String? = nil, modelVersion: String? = nil)
-            -> Result<CompletionReport, ReportRejection> {
-            .failure(ReportRejection(message, jobId: jobId ?? keyId, modelId: modelId, modelVersion: modelVersion,
+        func reject(_ kind: ReportRejection.Kind, _ message: String, jobId: String? = nil,
+                    modelId: String? = nil, modelVersion: String? = nil) -> Result<CompletionReport, ReportRejection> {
+            .failure(ReportRejection(kind, message, jobId: jobId ?? keyId, modelId: modelId, modelVersion: modelVersion,
                                      requestId: requestId))
         }
 
         guard let value = raw.value else {
-            return reject("report has a null value (a tombstone); a report is a JSON object")
+            return reject(.malformed, "report has a null value (a tombstone); a report is a JSON object")
         }
         guard value.count <= limits.maximumBytes else {
-            return reject("report is \(value.count) bytes, over the \(limits.maximumBytes)-byte limit")
+            return reject(.tooLarge, "report is \(value.count) bytes, over the \(limits.maximumBytes)-byte limit")
         }
         let document: JSONValue
         do {
             document = try JSONParser.parse(value)
         } catch {
-            return reject("report is not valid JSON: \(error)")
+            return reject(.malformed, "report is not valid JSON: \(error)")
         }
         guard case .object = document else {
-            return reject("report must be a JSON object, got \(kind(of: document))")
+            return reject(.malformed, "report must be a JSON object, got \(kind(of: document))")
         }
 
         // Ids first: a report whose job id is usable can be answered even when the rest is bad.
@@ -95,24 +112,24 @@ public enum ReportValidation {
         }
         let jobId = ids["job_id"], modelId = ids["model_id"], modelVersion = ids["model_version"]
         if let first = idErrors.first {
-            return reject(first, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            return reject(.invalidField, first, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
         if limits.requireKeyMatch, let key = raw.key, String(validating: key, as: UTF8.self) != jobId {
             // Fleets that rely on per-job ordering ask for this: one job's reports share a partition.
-            return reject("message key must equal job_id \"\(jobId!)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            return reject(.keyMismatch, "message key must equal job_id \"\(jobId!)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
         let status: CompletionStatus
         switch document["status"] {
         case .string(let s)?:
             guard let parsed = CompletionStatus(rawValue: s) else {
-                return reject("status must be \"success\" or \"failure\", got \"\(DeadLetter.clipped(s, to: 64))\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+                return reject(.invalidField, "status must be \"success\" or \"failure\", got \"\(DeadLetter.clipped(s, to: 64))\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
             }
             status = parsed
         case nil:
-            return reject("status is missing; it must be \"success\" or \"failure\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            return reject(.invalidField, "status is missing; it must be \"success\" or \"failure\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         case let other?:
-            return reject("status must be a string, got \(kind(of: other))", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            return reject(.invalidField, "status must be a string, got \(kind(of: other))", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
         var objects: [String: JSONValue] = [:]
@@ -121,7 +138,7 @@ public enum ReportValidation {
             case nil, .null?: break  // absent and null mean the same: nothing to store
             case let value? where value.isObject: objects[field] = value
             case let other?:
-                return reject("\(field) must be an object when present, got \(kind(of: other))",
+                return reject(.invalidField, "\(field) must be an object when present, got \(kind(of: other))",
                               jobId: jobId, modelId: modelId, modelVersion: modelVersion)
             }
         }

@@ -70,7 +70,7 @@ package final class BatchProcessor {
         switch input {
         case .rejected: return input
         case .report(let r):
-            return .rejected(raw, ReportRejection(reason, jobId: r.jobId, modelId: r.modelId,
+            return .rejected(raw, ReportRejection(.refusedByDatabase, reason, jobId: r.jobId, modelId: r.modelId,
                                                   modelVersion: r.modelVersion, requestId: r.requestId))
         }
     }

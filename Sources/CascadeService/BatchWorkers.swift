@@ -18,6 +18,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     private let ending: Latch<ServiceEnding>
     /// Opens a worker's store (its own database connection); a test passes one that fails on demand.
     private let makeStore: @Sendable () throws -> any BatchStoring
+    private let metrics: ServiceMetrics?
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var pending: [[KafkaMessage]]
@@ -38,22 +39,32 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     private var running = 0
     /// Seconds the workers spent applying batches since the last take, for the utilisation.
     private var busySeconds = 0.0
+    /// When each worker last made progress: took a batch, tried one again, finished one, or
+    /// was handed work while idle. Liveness fails when a worker holding work stops moving.
+    private var lastProgress: [ContinuousClock.Instant]
+    /// The batch each worker is applying, for the age of the oldest report not yet applied.
+    private var inProgress: [[KafkaMessage]]
+    /// Per partition: one past the last applied offset, and that report's timestamp.
+    private var appliedPositions: [TopicPartition: (next: Int64, timestampMs: Int64?)] = [:]
 
     /// Reports per transaction at most.
     private var maxBatch: Int { max(1, settings.batchSize) }
 
     init(count: Int, settings: ServiceSettings, ending: Latch<ServiceEnding>,
-         makeStore: (@Sendable () throws -> any BatchStoring)? = nil,
+         makeStore: (@Sendable () throws -> any BatchStoring)? = nil, metrics: ServiceMetrics? = nil,
          onApplied: @escaping @Sendable (AppliedBatch) -> Void) {
         self.count = max(1, count)
         self.settings = settings
         self.ending = ending
         self.makeStore = makeStore ?? { [url = settings.databaseURL] in BatchStore(db: try PostgresConnection(url: url)) }
         self.onApplied = onApplied
+        self.metrics = metrics
         pending = Array(repeating: [], count: max(1, count))
         busy = Array(repeating: false, count: max(1, count))
         countedUntil = Array(repeating: nil, count: max(1, count))
         finished = Array(repeating: 0, count: max(1, count))
+        lastProgress = Array(repeating: .now, count: max(1, count))
+        inProgress = Array(repeating: [], count: max(1, count))
     }
 
     func start() {
@@ -67,8 +78,12 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     func submit(_ messages: [KafkaMessage]) {
         guard !messages.isEmpty else { return }
         condition.withLock {
+            let now = ContinuousClock.now
             for message in messages {
-                pending[worker(for: message)].append(message)
+                let index = worker(for: message)
+                // An idle worker handed work starts its stall clock now, not at its last batch.
+                if pending[index].isEmpty && !busy[index] { lastProgress[index] = now }
+                pending[index].append(message)
                 pendingBytes += Self.footprint(message)
             }
             condition.broadcast()
@@ -109,6 +124,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 }
                 pending[index] = kept
             }
+            if let partitions { partitions.forEach { appliedPositions[$0] = nil } } else { appliedPositions = [:] }
             condition.broadcast()
         }
     }
@@ -128,6 +144,30 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
             }
             busySeconds = 0
             return total
+        }
+    }
+
+    /// The oldest last-progress instant among workers that hold work (a batch, or reports
+    /// waiting); nil when none does, or when the workers were halted on purpose.
+    func oldestProgressOfWorkersHoldingWork() -> ContinuousClock.Instant? {
+        condition.withLock {
+            guard !halted, !stopping else { return nil }
+            return (0..<count).filter { busy[$0] || !pending[$0].isEmpty }.map { lastProgress[$0] }.min()
+        }
+    }
+
+    /// For each partition: one past the last applied offset and that report's timestamp, and
+    /// the timestamp of the oldest report in hand (being applied or waiting), for lag in seconds.
+    func partitionProgress() -> (applied: [TopicPartition: (next: Int64, timestampMs: Int64?)], nextTimestampMs: [TopicPartition: Int64]) {
+        condition.withLock {
+            var next: [TopicPartition: Int64] = [:]
+            // A partition's reports are in order on one worker: its batch first, then its queue.
+            for index in 0..<count {
+                for message in inProgress[index] + pending[index] where next[message.topicPartition] == nil {
+                    if let ts = message.timestampMs { next[message.topicPartition] = ts }
+                }
+            }
+            return (appliedPositions, next)
         }
     }
 
@@ -179,15 +219,19 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 guard !pending[index].isEmpty, !stopping, !halted else { return nil }
                 busy[index] = true
                 countedUntil[index] = .now
+                lastProgress[index] = .now
                 let take = min(maxBatch, pending[index].count)
                 let batch = Array(pending[index].prefix(take))
                 pending[index].removeFirst(take)
                 pendingBytes -= batch.reduce(0) { $0 + Self.footprint($1) }
+                inProgress[index] = batch
                 condition.broadcast()  // room for the consumer
                 return batch
             }
             guard let batch else { return }
-            let effects = apply(batch, processor: &processor, backoff: &backoff)
+            Failpoints.reach(.workerApply)
+            let started = ContinuousClock.now
+            let effects = apply(batch, worker: index, processor: &processor, backoff: &backoff)
             condition.withLock {
                 if effects == nil { halted = true }
                 busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
@@ -196,12 +240,20 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                     for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
                         applied[message.topicPartition] = message.offset
                     }
+                    for message in batch where message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
+                        appliedPositions[message.topicPartition] = (message.offset + 1, message.timestampMs)
+                    }
                 }
+                inProgress[index] = []
+                lastProgress[index] = .now
                 busy[index] = false
                 finished[index] += 1
                 condition.broadcast()
             }
-            if let effects { onApplied(effects) }
+            if let effects {
+                metrics?.recordBatch(batch, duration: .now - started, committedAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+                onApplied(effects)
+            }
         }
     }
 
@@ -209,8 +261,9 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     /// (a lost session resets itself on the next statement), anything the processor could not
     /// get past stops the member. Returns nil when the batch was given up (a stop, or a fatal
     /// failure): its reports are not marked, so they are redelivered.
-    private func apply(_ batch: [KafkaMessage], processor: inout BatchProcessor?, backoff: inout Backoff) -> AppliedBatch? {
+    private func apply(_ batch: [KafkaMessage], worker index: Int, processor: inout BatchProcessor?, backoff: inout Backoff) -> AppliedBatch? {
         while true {
+            condition.withLock { lastProgress[index] = .now }  // each attempt is progress, an outage's too
             do {
                 if processor == nil {
                     processor = BatchProcessor(store: try makeStore(), planner: settings.planner, limits: settings.limits)
@@ -219,6 +272,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 backoff.reset()
                 return applied
             } catch {
+                metrics?.recordDatabaseError(error)
                 if condition.withLock({ abandoning || stopping }) { return nil }
                 switch FailurePolicy.disposition(of: error, isolatable: false, backoff: &backoff) {
                 case .retry(let wait):

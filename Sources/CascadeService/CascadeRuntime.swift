@@ -1,5 +1,6 @@
 import CascadeDomain
 import Foundation
+import HTTP
 import Kafka
 import Postgres
 import Synchronization
@@ -10,6 +11,10 @@ public final class CascadeRuntime: Sendable {
     public let settings: ServiceSettings
     public let consumer: CompletionConsumer
     public let relay: OutboxRelay
+    /// Metrics, health and readiness: what `/metrics`, `/healthz` and `/readyz` serve.
+    public let telemetry: ServiceTelemetry
+    private let probe: DependencyProbe
+    private let http: HTTPServer?
     private let producer: KafkaProducer
     /// Opened by the first signal or by a part that cannot go on.
     private let ending = Latch<ServiceEnding>()
@@ -19,21 +24,34 @@ public final class CascadeRuntime: Sendable {
     private let signalSources = Mutex<[any DispatchSourceSignal]>([])
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
-        KafkaLogRouting.install()
+        let metrics = ServiceMetrics()
+        KafkaLogRouting.install(onError: { metrics.recordKafkaError($0) })
         self.settings = settings
         producer = try KafkaProducer(config: settings.producerConfig())
-        relay = OutboxRelay(settings: settings, producer: producer, ending: ending, onPublished: onPublished)
-        consumer = CompletionConsumer(settings: settings, relay: relay, ending: ending)
+        relay = OutboxRelay(settings: settings, producer: producer, ending: ending, onPublished: onPublished, metrics: metrics)
+        telemetry = ServiceTelemetry(metrics: metrics, health: ServiceHealth.Settings(stallTimeout: settings.stallTimeout), relay: relay)
+        consumer = CompletionConsumer(settings: settings, relay: relay, ending: ending, telemetry: telemetry)
+        probe = DependencyProbe(settings: settings, telemetry: telemetry)
+        // Bound now, so that a port in use fails the start before anything else happens.
+        http = try settings.httpListen.map { [telemetry] address in
+            try HTTPServer(listen: address) { ObservabilityEndpoints.respond(to: $0, telemetry: telemetry) }
+        }
     }
+
+    /// The port `/metrics` is served on (the one chosen when `--http-listen` asked for port 0).
+    public var httpPort: Int? { http?.port }
 
     /// Creates missing topics (when `topicPartitions` > 0), migrates, and starts both threads.
     public func start() throws {
-        Log.info("starting", ["librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
+        Failpoints.logArmed()
+        // Served from the start: a startup probe sees a live process while it waits for the broker.
+        http?.start()
+        Log.info("starting", ["http": settings.httpListen.map { "\($0) (port \(httpPort ?? 0))" } ?? "off",
+                              "librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
                               "topics": settings.topics.all.joined(separator: ","),
                               "database": DatabaseAddress.redacted(settings.databaseURL)])
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
-        let admin = try KafkaAdmin(config: KafkaConfig(["bootstrap.servers": settings.brokers, "log_level": "3"])
-            .merging(settings.kafkaOverrides.filteringConsumerOnly()))
+        let admin = try KafkaAdmin(config: settings.adminConfig())
         try waitForBroker(admin)
         let t = settings.topics
         if settings.topicPartitions > 0 {
@@ -50,6 +68,7 @@ public final class CascadeRuntime: Sendable {
         if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
         relay.start()
         consumer.start()
+        probe.start()
     }
 
     /// Topics are created, and their sizes checked, only once the broker answers: a broker that
@@ -101,7 +120,9 @@ public final class CascadeRuntime: Sendable {
     /// Blocks until SIGINT or SIGTERM, or until a part fails for good; says which.
     public func waitForEnding() -> ServiceEnding {
         watchSignals()
-        return ending.wait()!
+        let reason = ending.wait()!
+        telemetry.beginStopping()  // readiness fails while the member drains
+        return reason
     }
 
     /// From now on SIGINT and SIGTERM end the run (a start still waiting for the broker too),
@@ -155,6 +176,8 @@ public final class CascadeRuntime: Sendable {
         consumer.stop()
         relay.stop()
         do { try producer.close(timeoutMs: 10_000) } catch { Log.warning("producer flush incomplete", ["error": "\(error)"]) }
+        probe.stop()
+        http?.stop()
         Log.info("stopped", ["reports": "\(consumer.counters.reports)", "published": "\(relay.publishedCount)"])
     }
 }

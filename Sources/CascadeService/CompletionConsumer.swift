@@ -14,6 +14,7 @@ public final class CompletionConsumer: Sendable {
     private let finished = Latch<Void>()
     private let ending: Latch<ServiceEnding>
     private let tallies = Mutex(Counters())
+    private let telemetry: ServiceTelemetry
 
     public struct Counters: Sendable {
         public var batches = 0
@@ -24,8 +25,9 @@ public final class CompletionConsumer: Sendable {
     }
 
     /// `failure` is opened with a reason when the member cannot go on (CascadeRuntime).
-    init(settings: ServiceSettings, relay: OutboxRelay?, ending: Latch<ServiceEnding>) {
+    init(settings: ServiceSettings, relay: OutboxRelay?, ending: Latch<ServiceEnding>, telemetry: ServiceTelemetry) {
         self.settings = settings
+        self.telemetry = telemetry
         self.relay = relay
         self.ending = ending
     }
@@ -51,7 +53,8 @@ public final class CompletionConsumer: Sendable {
     }
 
     private func run() throws {
-        let workers = BatchWorkers(count: settings.workers, settings: settings, ending: ending) { [self] applied in
+        let workers = BatchWorkers(count: settings.workers, settings: settings, ending: ending,
+                                   metrics: telemetry.metrics) { [self] applied in
             record(applied)
             relay?.handOff(applied.outbox)
         }
@@ -67,6 +70,7 @@ public final class CompletionConsumer: Sendable {
                 case .revoked(let partitions), .lost(let partitions): loop.handle(.revoked(partitions))
                 }
             }
+            self.telemetry.metrics.recordRebalance(event)
             Log.info(event.isAssignment ? "partitions assigned" : "partitions revoked",
                      ["partitions": event.partitions.map(\.description).joined(separator: ",")])
             // Nil once run() has ended: librdkafka's destroy closes an unclosed consumer and
@@ -107,9 +111,11 @@ public final class CompletionConsumer: Sendable {
             return .roomWaitEnded(room: workers.waitForRoom(belowBytes: settings.pendingBytesLimit, timeout: timeout))
         case .pause(let partitions):
             try consumer.pause(partitions)
+            telemetry.fetchPaused(true)
             Log.warning("workers stalled with their queues full; fetching paused", ["pending": "\(workers.pendingCount)"])
         case .resume(let partitions):
             try consumer.resume(partitions)
+            telemetry.fetchPaused(false)
             Log.info("workers caught up; fetching resumed", ["pending": "\(workers.pendingCount)"])
         case .discardPending(let partitions):
             workers.discardPending(of: partitions.map(Set.init))
@@ -127,21 +133,46 @@ public final class CompletionConsumer: Sendable {
                 }
             }
         case .reportLiveness:
-            // A liveness probe checks this file's age: it stops changing when the loop hangs.
-            if let path = settings.healthFile {
+            publishState(consumer, workers)
+            // A liveness probe checks this file's age: it stops changing when the loop hangs
+            // or a worker holding reports stops moving.
+            if let path = settings.healthFile, telemetry.liveness().healthy {
                 _ = FileManager.default.createFile(atPath: path, contents: Data("\(Date().timeIntervalSince1970)\n".utf8))
             }
         case .logStatus(let elapsed):
-            let share = workers.takeBusySeconds() / (elapsed.seconds * Double(settings.workers))
-            logStatus(consumer, utilisation: min(1, max(0, share)), pending: workers.pendingCount)
+            let share = min(1, max(0, workers.takeBusySeconds() / (elapsed.seconds * Double(settings.workers))))
+            telemetry.metrics.workerUtilisation.set(share)
+            logStatus(consumer, utilisation: share, pending: workers.pendingCount)
         case .close:
             try consumer.close()
         }
         return nil
     }
 
+    /// What scrapes, probes and the status line read until the next tick: lag per partition
+    /// in messages and seconds, membership, and whether the workers move.
+    private func publishState(_ consumer: KafkaConsumer, _ workers: BatchWorkers) {
+        let positions = consumer.positions()
+        let progress = workers.partitionProgress()
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let lags = positions.map { tp, offsets in
+            PartitionLag(tp, PartitionLag.Position(
+                committed: offsets.committed, low: offsets.low, logEnd: offsets.high, appliedNext: progress.applied[tp]?.next,
+                nextReportTimestampMs: progress.nextTimestampMs[tp], lastAppliedTimestampMs: progress.applied[tp]?.timestampMs ?? nil),
+                nowMs: nowMs)
+        }.sorted { ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition) }
+        var snapshot = ServiceTelemetry.LoopSnapshot()
+        snapshot.lags = lags
+        snapshot.assigned = consumer.assignment.count
+        snapshot.pending = workers.pendingCount
+        snapshot.fetchPaused = telemetry.isFetchPaused
+        telemetry.loopTurned(joined: consumer.memberId != nil, oldestWorkerProgress: workers.oldestProgressOfWorkersHoldingWork(),
+                             snapshot: snapshot)
+    }
+
     private func record(_ applied: AppliedBatch) {
         let effects = applied.effects
+        telemetry.metrics.record(effects, keyMismatches: applied.keyMismatches)
         tallies.withLock { c in
             c.keyMismatches += applied.keyMismatches
             c.batches += 1
@@ -151,7 +182,7 @@ public final class CompletionConsumer: Sendable {
     }
 
     private func logStatus(_ consumer: KafkaConsumer, utilisation: Double, pending: Int) {
-        let lag = consumer.lag()
+        let lags = telemetry.lags
         let assigned = consumer.assignment.count
         let c = counters
         Log.info("status", [
@@ -159,8 +190,12 @@ public final class CompletionConsumer: Sendable {
             "codes": c.byCode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             // High watermark minus the group's committed offset. Unknown, not 0, before this
             // member owns partitions; partial until a fetch has seen each partition's watermark.
-            "lag": assigned == 0 ? "unknown (nothing owned yet)" : "\(lag.values.reduce(0, +))",
-            "lag_partitions_known": "\(lag.count)/\(assigned)",
+            "lag": assigned == 0 ? "unknown (nothing owned yet)" : "\(lags.reduce(0) { $0 + $1.messages })",
+            "lag_partitions_known": "\(lags.count)/\(assigned)",
+            // The oldest report not yet applied, over the partitions whose age is known.
+            "lag_seconds": lags.compactMap(\.seconds).max().map { String(format: "%.1f", $0) } ?? "unknown",
+            "kafka": reachability(.kafka),
+            "database": reachability(.postgres),
             "outbox_published": "\(relay?.publishedCount ?? 0)",
             "outbox_failed_deliveries": "\(relay?.failedDeliveryCount ?? 0)",
             "outbox_parked": "\(relay?.parkedCount ?? 0)",
@@ -170,6 +205,13 @@ public final class CompletionConsumer: Sendable {
             // Polled and waiting for a worker: near its cap, the workers are the limit; near 0, the input.
             "pending": "\(pending)",
         ])
+    }
+}
+
+extension CompletionConsumer {
+    /// "reachable", or how long the dependency probe has gone without an answer.
+    fileprivate func reachability(_ dependency: ServiceHealth.Dependency) -> String {
+        telemetry.unreachable(dependency).map { "unreachable for \(ServiceHealth.wholeSeconds($0)) s" } ?? "reachable"
     }
 }
 

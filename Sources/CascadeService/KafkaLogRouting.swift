@@ -8,10 +8,14 @@ public final class KafkaLogRouting: Sendable {
 
     private init(repeatInterval: Duration) { limiter = Mutex(RepeatLimiter(interval: repeatInterval)) }
 
-    /// Routes every Kafka client of this process here from now on.
-    public static func install(repeatInterval: Duration = .seconds(10)) {
+    /// Routes every Kafka client of this process here from now on; `onError` sees every
+    /// error, suppressed repeats included (the service counts them).
+    public static func install(repeatInterval: Duration = .seconds(10), onError: (@Sendable (KafkaError) -> Void)? = nil) {
         let routing = KafkaLogRouting(repeatInterval: repeatInterval)
-        KafkaClientErrors.route { routing.write($0) }
+        KafkaClientErrors.route { event in
+            if case .error(let error) = event { onError?(error) }
+            routing.write(event)
+        }
     }
 
     private func write(_ event: KafkaClientEvent) {

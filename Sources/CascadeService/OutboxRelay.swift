@@ -27,6 +27,7 @@ public final class OutboxRelay: Sendable {
     private let ending: Latch<ServiceEnding>
     /// Called with every message after its delivery (the demo prints them).
     private let onPublished: (@Sendable (OutboxMessage) -> Void)?
+    private let metrics: ServiceMetrics?
 
     /// Messages waiting in memory at most; beyond that their rows wait in the table for a sweep.
     static let handOffCapacity = 50_000
@@ -34,7 +35,8 @@ public final class OutboxRelay: Sendable {
     static let sweepAge: Duration = .seconds(5)
 
     init(settings: ServiceSettings, producer: KafkaProducer, ending: Latch<ServiceEnding>,
-         onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) {
+         onPublished: (@Sendable (OutboxMessage) -> Void)? = nil, metrics: ServiceMetrics? = nil) {
+        self.metrics = metrics
         self.settings = settings
         self.producer = producer
         self.ending = ending
@@ -110,6 +112,7 @@ public final class OutboxRelay: Sendable {
                 backoff.reset()
             } catch {
                 // Rows of a failed round stay in the table; a sweep publishes them later.
+                metrics?.recordDatabaseError(error)
                 if snapshot.stopping { return }
                 switch FailurePolicy.disposition(of: error, isolatable: false, backoff: &backoff) {
                 case .retry(let wait):

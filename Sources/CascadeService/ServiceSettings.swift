@@ -30,8 +30,15 @@ public struct ServiceSettings: Sendable {
     public var checksTopicSizes = true
     /// How long start-up waits for the broker to answer before it gives up (exit 1).
     public var brokerWait: Duration = .seconds(60)
-    /// Touched about once a second while the poll loop runs, for a liveness probe.
+    /// Touched about once a second while the poll loop runs and no worker is stalled, for a
+    /// liveness probe that reads files.
     public var healthFile: String?
+    /// Where `/metrics`, `/healthz` and `/readyz` are served; nil (the default here, so that
+    /// tests running several members in one process do not collide) serves nothing.
+    /// `cascade consume` defaults to 0.0.0.0:9464.
+    public var httpListen: String?
+    /// Liveness fails when the poll loop, or a worker holding work, makes no progress this long.
+    public var stallTimeout: Duration = .seconds(60)
     /// Who may complete which jobs; the default accepts every report.
     public var authorizer: any ReportAuthorizer = AllowAllAuthorizer()
 
@@ -66,6 +73,11 @@ public struct ServiceSettings: Sendable {
     public init(brokers: String, databaseURL: String?) {
         self.brokers = brokers
         self.databaseURL = databaseURL
+    }
+
+    /// For the start-up checks and the dependency probe: never a group member.
+    public func adminConfig() -> KafkaConfig {
+        KafkaConfig(["bootstrap.servers": brokers, "log_level": "3"]).merging(kafkaOverrides.filteringConsumerOnly())
     }
 
     public func consumerConfig() -> KafkaConfig {

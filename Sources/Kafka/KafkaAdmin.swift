@@ -2,8 +2,8 @@ import CRdKafka
 
 /// Cluster administration over a short-lived client handle.
 public final class KafkaAdmin {
-    private let handle: OpaquePointer
-    private let config: KafkaConfig
+    let handle: OpaquePointer
+    let config: KafkaConfig
 
     public init(config: KafkaConfig) throws(KafkaError) {
         self.config = config
@@ -97,7 +97,7 @@ public final class KafkaAdmin {
 
     /// Sends one admin request (`send` gets its options and reply queue) and returns its result
     /// event, which the caller destroys; a request-level error is thrown.
-    private func request(_ op: rd_kafka_admin_op_t, _ what: String, timeoutMs: Int,
+    func request(_ op: rd_kafka_admin_op_t, _ what: String, timeoutMs: Int,
                          send: (OpaquePointer, OpaquePointer) -> Void) throws(KafkaError) -> OpaquePointer {
         var errstr = [CChar](repeating: 0, count: 512)
         let queue = rd_kafka_queue_new(handle)!

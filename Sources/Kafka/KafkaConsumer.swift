@@ -15,7 +15,7 @@ public enum RebalanceEvent: Sendable, Equatable {
 
 /// A consumer-group member over one `rd_kafka_t`.
 ///
-/// Every method except `lag`/`latestStatistics` must be called from one thread, a dedicated one:
+/// Every method must be called from one thread, a dedicated one (other threads read `view`):
 /// `poll` blocks, and the rebalance handler runs synchronously inside `poll` and `close`.
 /// Offsets are manual: only what `markProcessed` saw is committed, never backwards.
 public final class KafkaConsumer {
@@ -167,8 +167,8 @@ public final class KafkaConsumer {
         return (low, high)
     }
 
-    /// Messages behind per assigned partition: cached high watermark minus committed offset.
-    /// Partitions without a commit yet count from the low watermark.
+    /// Where each assigned partition stands: the group's committed offset and the cached
+    /// watermarks. Partitions whose watermarks no fetch has seen yet are absent.
     /// The group's offsets of assigned partitions this member has not committed itself yet are
     /// asked of the broker first (whoever committed them: this member before a restart, or
     /// another one), so lag is not counted from the low watermark. Blocks up to `timeoutMs`,
@@ -177,7 +177,7 @@ public final class KafkaConsumer {
     /// Each partition is asked once while assigned: one the group never committed stays
     /// unknown, and asking again at every status line would stall the poll loop for the
     /// timeout whenever the coordinator is away.
-    public func lag(timeoutMs: Int = 2_000) -> [TopicPartition: Int64] {
+    public func positions(timeoutMs: Int = 2_000) -> [TopicPartition: PartitionOffsets] {
         let (owned, unknown) = callbacks.ledger.withLock { ledger in
             (ledger.assigned, ledger.assigned.filter { ledger.committed[$0] == nil })
         }
@@ -195,14 +195,27 @@ public final class KafkaConsumer {
             callbacks.ledger.withLock { ledger in for (tp, offset) in fetched { ledger.acknowledge(tp, offset: offset) } }
         }
         let (assigned, committed) = callbacks.ledger.withLock { ($0.assigned, $0.committed) }
-        var lag: [TopicPartition: Int64] = [:]
+        var positions: [TopicPartition: PartitionOffsets] = [:]
         for tp in assigned {
             guard let marks = cachedWatermarks(tp) else { continue }
-            lag[tp] = max(0, marks.high - (committed[tp] ?? marks.low))
+            positions[tp] = PartitionOffsets(committed: committed[tp], low: marks.low, high: marks.high)
         }
-        return lag
+        return positions
     }
 
+    /// Messages behind per assigned partition: high watermark minus the group's committed
+    /// offset (from the low watermark when the group never committed one), as `positions` knows them.
+    public func lag(timeoutMs: Int = 2_000) -> [TopicPartition: Int64] {
+        positions(timeoutMs: timeoutMs).mapValues(\.lag)
+    }
+
+    /// This member's id in its group, or nil while it has not joined.
+    public var memberId: String? {
+        guard let id = rd_kafka_memberid(handle) else { return nil }
+        defer { rd_kafka_mem_free(handle, id) }
+        let text = String(cString: id)
+        return text.isEmpty ? nil : text
+    }
 
     /// Commits what is marked, revokes (running the handler) and leaves the group at once, so
     /// the partitions move without waiting for the session timeout.
@@ -296,6 +309,20 @@ private let consumerCommitTrampoline: @convention(c) (
 /// A commit answered with no offset to commit (_NO_OFFSET) did nothing wrong.
 private func isCommitFailure(_ err: rd_kafka_resp_err_t) -> Bool {
     err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET
+}
+
+/// One partition's committed offset (nil when the group has none) and watermarks.
+public struct PartitionOffsets: Sendable, Equatable {
+    public let committed: Int64?
+    public let low: Int64
+    public let high: Int64
+    public init(committed: Int64?, low: Int64, high: Int64) {
+        self.committed = committed
+        self.low = low
+        self.high = high
+    }
+    /// Without a commit, the group starts from the earliest offset (auto.offset.reset).
+    public var lag: Int64 { max(0, high - (committed ?? low)) }
 }
 
 /// A Sendable window on a consumer's assignment and committed offsets, for threads other

@@ -149,9 +149,10 @@ final class CompletionPlannerTests: XCTestCase {
 
     func testARejectedReportGoesToTheDeadLetterTopicWithItsOriginAndA400WhenItsJobIsKnown() throws {
         let bad = raw("{oops", key: "job-1", headers: [("request-id", "r9")])
-        let rejection = ReportRejection("report is not valid JSON", jobId: "job-1", requestId: "r9")
+        let rejection = ReportRejection(.malformed, "report is not valid JSON", jobId: "job-1", requestId: "r9")
         let effects = plan([.rejected(bad, rejection)], snapshot([job()]))
         XCTAssertEqual(effects.outbox.map(\.topic), [topics.deadLetters, topics.results])
+        XCTAssertEqual(effects.deadLetters, [.malformed], "counted by class")
         let dead = effects.outbox[0]
         XCTAssertEqual(dead.key, Array("job-1".utf8))
         XCTAssertEqual(dead.value, Array("{oops".utf8))
@@ -164,7 +165,7 @@ final class CompletionPlannerTests: XCTestCase {
         XCTAssertEqual(answer["message"], "report is not valid JSON")
         XCTAssertEqual(answer["request_id"], "r9")
 
-        let anonymous = plan([.rejected(raw("junk"), ReportRejection("report is not valid JSON"))], snapshot([]))
+        let anonymous = plan([.rejected(raw("junk"), ReportRejection(.malformed, "report is not valid JSON"))], snapshot([]))
         XCTAssertEqual(anonymous.outbox.map(\.topic), [topics.deadLetters], "no job id: nobody to answer")
         XCTAssertEqual(anonymous.results.first?.code, 400)
     }
@@ -188,7 +189,7 @@ final class CompletionPlannerTests: XCTestCase {
         let planner = CompletionPlanner(topics: topics, deadLetterSizeLimit: 1000)
         let big = RawReport(key: Array("job-1".utf8), value: Array(repeating: UInt8(ascii: "x"), count: 5000), headers: [],
                             source: source)
-        let effects = planner.plan([.rejected(big, ReportRejection("report is 5000 bytes, over the limit", jobId: "job-1"))],
+        let effects = planner.plan([.rejected(big, ReportRejection(.tooLarge, "report is 5000 bytes, over the limit", jobId: "job-1"))],
                                    snapshot: snapshot([job()]), now: t0)
         let letter = try XCTUnwrap(effects.outbox.first { $0.topic == topics.deadLetters })
         XCTAssertEqual(letter.size, 1000, "key, value and headers, the size header included, fill the limit exactly")
@@ -200,7 +201,7 @@ final class CompletionPlannerTests: XCTestCase {
         XCTAssertEqual(original.message.header("event-id"), letter.header("event-id"))
         XCTAssertTrue(original.reason.contains("cut from 5000"), original.reason)
 
-        let small = planner.plan([.rejected(raw("{oops", key: "job-1"), ReportRejection("bad", jobId: "job-1"))],
+        let small = planner.plan([.rejected(raw("{oops", key: "job-1"), ReportRejection(.malformed, "bad", jobId: "job-1"))],
                                  snapshot: snapshot([job()]), now: t0)
         XCTAssertTrue(small.parked.isEmpty)
         XCTAssertNil(small.outbox[0].header("dlq-original-size"))
@@ -208,7 +209,7 @@ final class CompletionPlannerTests: XCTestCase {
 
     func testATombstoneIsDeadLetteredWithANullValue() throws {
         let tombstone = RawReport(key: Array("job-1".utf8), value: nil, headers: [], source: source)
-        let effects = plan([.rejected(tombstone, ReportRejection("null", jobId: "job-1"))], snapshot([job()]))
+        let effects = plan([.rejected(tombstone, ReportRejection(.malformed, "null", jobId: "job-1"))], snapshot([job()]))
         let letter = try XCTUnwrap(effects.outbox.first)
         XCTAssertEqual(letter.topic, topics.deadLetters)
         XCTAssertNil(letter.value, "the value stays null, not empty")
@@ -224,7 +225,7 @@ final class CompletionPlannerTests: XCTestCase {
     }
 
     func testABadReportDoesNotDisturbTheOthersInItsBatch() {
-        let effects = plan([.report(report(job: "j1")), .rejected(raw("x"), ReportRejection("bad")), .report(report(job: "j2"))],
+        let effects = plan([.report(report(job: "j1")), .rejected(raw("x"), ReportRejection(.invalidField, "bad")), .report(report(job: "j2"))],
                            snapshot([job("j1"), job("j2")]))
         XCTAssertEqual(effects.results.map(\.code), [200, 400, 200])
         XCTAssertEqual(effects.completedJobs.map(\.id), ["j1", "j2"])

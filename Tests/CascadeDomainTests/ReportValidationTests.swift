@@ -141,6 +141,24 @@ final class ReportValidationTests: XCTestCase {
         if case .failure(let r) = ReportValidation.validate(raw(valid), limits: strict) { XCTFail("no key: \(r.message)") }
     }
 
+    /// The class is what the dead-letter metric counts by; each rule lands in one.
+    func testEachRejectionHasItsClass() {
+        let strict = ReportLimits(maximumBytes: 1 << 20, maximumIdLength: 255, requireKeyMatch: true)
+        let cases: [(RawReport, ReportLimits, ReportRejection.Kind)] = [
+            (RawReport(key: nil, value: nil, headers: [], source: source), .defaults, .malformed),
+            (raw("{oops"), .defaults, .malformed),
+            (raw("[1]"), .defaults, .malformed),
+            (raw(valid), ReportLimits(maximumBytes: 20, maximumIdLength: 255), .tooLarge),
+            (raw(#"{"model_id":"A","model_version":"v1","status":"success"}"#), .defaults, .invalidField),
+            (raw(#"{"model_id":"A","model_version":"v1","job_id":"j","status":"done"}"#), .defaults, .invalidField),
+            (raw(#"{"model_id":"A","model_version":"v1","job_id":"j","status":"success","output":7}"#), .defaults, .invalidField),
+            (raw(valid, key: "job-2"), strict, .keyMismatch),
+        ]
+        for (report, limits, kind) in cases {
+            XCTAssertEqual(rejection(report, limits: limits)?.kind, kind, String(decoding: report.value ?? [], as: UTF8.self))
+        }
+    }
+
     func testATombstoneIsRejectedAsSuch() {
         let r = rejection(RawReport(key: Array("job-1".utf8), value: nil, headers: [], source: source))
         XCTAssertEqual(r?.message, "report has a null value (a tombstone); a report is a JSON object")
