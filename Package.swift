@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI"]),
+        .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI", "CascadeService", "Kafka"]),
         // The service layer's pure decisions: no broker, no database.
         .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres"]),
         .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres", "TestSupport"]),

@@ -51,7 +51,7 @@ struct Scenario {
         var args = ["consume", "--brokers", brokers, "--group", "bench-\(runId)-\(name)",
                     "--reports-topic", topics.reports, "--results-topic", topics.results, "--requests-topic", topics.requests,
                     "--dlq-topic", topics.deadLetters, "--topic-partitions", "0", "--batch-size", "\(batchSize)", "--workers", "\(options.workers)",
-                    "--status-interval", "1",
+                    "--status-interval", "1", "--http-listen", "127.0.0.1:0",
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000"]
         if let url = options.databaseURL { args += ["--database-url", url] }
         for property in options.consumerConfig + extraConfig { args += ["--kafka-config", property] }

@@ -14,8 +14,9 @@ import Glibc
 public final class HTTPServer: Sendable {
     /// Bounds that keep one client from costing more than its own slot.
     public struct Limits: Sendable, Equatable {
-        /// Open connections at once. At the cap, a newcomer replaces the idle connection nearest
-        /// its timeout; when none is idle, newcomers wait in the listen backlog.
+        /// Open connections at once (at least 1). At the cap, a newcomer replaces a draining,
+        /// then an idle, then the oldest unfinished connection; only when every connection is
+        /// sending a response do newcomers wait in the listen backlog (see ServerLoop+Accept).
         public var maxConnections: Int
         /// From accept (first request) or from a request's first byte (later ones) until the
         /// request is complete; then 408 and close.

@@ -2,16 +2,18 @@
 import Glibc
 #endif
 
-// Connection cap policy: at `maxConnections`, a newcomer takes the place of the idle
-// connection closest to its own timeout (a keep-alive connection between requests, or one that
-// has sent nothing yet). Closing an idle connection loses nothing: clients expect keep-alive
-// connections to close and retry on a fresh one. When every slot is busy mid-request the
-// listener is left alone and newcomers wait in the kernel's backlog until a slot frees, which
-// every timeout guarantees.
+// Connection cap policy: at `maxConnections`, a newcomer takes the place of the connection
+// that matters least, in this order: one draining after its final response, then an idle one
+// (keep-alive between requests, or one that has sent nothing), then the oldest unfinished
+// request. Idle keep-alive connections may close at any time and clients retry; evicting the
+// oldest unfinished request is what defeats a slowloris flood larger than the cap, since an
+// honest client's request arrives at once and is answered long before it becomes the oldest.
+// Only connections sending a response are never evicted; when all are, newcomers wait in the
+// kernel's backlog until the write timeout frees a slot.
 extension ServerLoop {
     func mayAccept() -> Bool {
-        if let acceptPausedUntil, clock.now < acceptPausedUntil { return false }
-        return slots.count < maxConnections || idleVictim() != nil
+        if acceptPausedUntil != nil { return false }
+        return slots.count < maxConnections || evictionVictim() != nil
     }
 
     func acceptPending() {
@@ -21,25 +23,32 @@ extension ServerLoop {
             let fd = acceptConnection(listener)
             if fd < 0 {
                 switch errno {
+                case EAGAIN, EWOULDBLOCK: return
                 case EINTR, ECONNABORTED, EPROTO: continue
-                // Out of descriptors or memory: the listener stays readable, so wait a little
-                // rather than spin on it.
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM: acceptPausedUntil = clock.now + .milliseconds(100)
-                default: break
+                // Out of descriptors or memory, or worse: the listener stays readable, so wait
+                // a little rather than spin on it.
+                default:
+                    acceptPausedUntil = clock.now + .milliseconds(100)
+                    return
                 }
-                return
             }
-            acceptPausedUntil = nil
-            if slots.count >= maxConnections, let victim = idleVictim() {
+            if slots.count >= maxConnections, let victim = evictionVictim() {
                 close(victim)
                 slots[victim] = nil
             }
             slots[fd] = Slot(connection: HTTPConnection(policy: policy, at: clock.now))
+            // A request sent right after the handshake is usually here already; reading it now
+            // means an honest client is never a silent, evictable newcomer for long.
+            readOnce(fd)
         }
     }
 
-    private func idleVictim() -> Int32? {
-        slots.filter { $0.value.connection.phase == .awaitingRequest }
-            .min { $0.value.connection.deadline < $1.value.connection.deadline }?.key
+    private func evictionVictim() -> Int32? {
+        for phase in [HTTPConnection.Phase.draining, .awaitingRequest, .readingRequest] {
+            let candidate = slots.filter { $0.value.connection.phase == phase }
+                .min { $0.value.connection.deadline < $1.value.connection.deadline }
+            if let candidate { return candidate.key }
+        }
+        return nil
     }
 }

@@ -25,7 +25,7 @@ final class ServerLoop {
          handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
         self.listener = listener
         self.wakeReader = wakeReader
-        self.maxConnections = maxConnections
+        self.maxConnections = max(1, maxConnections)
         self.policy = policy
         // A handler that throws costs its own request a 500, not the server.
         respond = { request in
@@ -39,11 +39,13 @@ final class ServerLoop {
     func run() {
         defer { for fd in slots.keys { close(fd) } }
         while true {
+            if let until = acceptPausedUntil, clock.now >= until { acceptPausedUntil = nil }
             let order = Array(slots.keys)
             var fds = [pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: mayAccept() ? Int16(POLLIN) : 0, revents: 0)]
             for fd in order { fds.append(pollfd(fd: fd, events: interest(slots[fd]!.connection), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
+            // Other failures (EFAULT, EINVAL) are bugs in this loop; spinning on them helps no one.
             if ready < 0 && errno != EINTR && errno != ENOMEM { return }
             if fds[0].revents != 0 { return }
             for (index, fd) in order.enumerated() where fds[index + 2].revents != 0 {
@@ -81,7 +83,7 @@ final class ServerLoop {
     }
 
     /// One read per wake-up, so a fast sender cannot starve the other connections.
-    private func readOnce(_ fd: Int32) {
+    func readOnce(_ fd: Int32) {
         let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         let now = clock.now
         if count > 0 {

@@ -8,9 +8,20 @@ public struct ConsumerGroupDescription: Sendable, Equatable {
         public let clientId: String
         public let host: String
         public let assignment: [TopicPartition]
+        public init(memberId: String, clientId: String, host: String, assignment: [TopicPartition]) {
+            self.memberId = memberId
+            self.clientId = clientId
+            self.host = host
+            self.assignment = assignment
+        }
     }
     public let state: String
     public let members: [Member]
+
+    public init(state: String, members: [Member]) {
+        self.state = state
+        self.members = members
+    }
 
     /// Who owns a partition now, if anyone.
     public func owner(of tp: TopicPartition) -> Member? { members.first { $0.assignment.contains(tp) } }

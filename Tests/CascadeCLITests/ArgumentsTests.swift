@@ -92,7 +92,7 @@ final class CascadeCommandLineTests: XCTestCase {
         XCTAssertEqual(CascadeCLI.main([], environment: [:]), 2)
         XCTAssertEqual(CascadeCLI.main(["job"], environment: [:]), 2)
         XCTAssertThrowsError(try CascadeCLI.tool.resolve(["job"], environment: [:])) {
-            XCTAssertEqual(($0 as? UsageError)?.message, "'job' takes: create, get")
+            XCTAssertEqual(($0 as? UsageError)?.message, "'job' takes: create, get, list")
         }
         XCTAssertEqual(CascadeCLI.main(["--help"], environment: [:]), 0, "asking for help is not an error")
         XCTAssertEqual(CascadeCLI.main(["job", "--help"], environment: [:]), 0)
@@ -101,7 +101,7 @@ final class CascadeCommandLineTests: XCTestCase {
     func testUnknownVerbsAreUsageErrors() {
         XCTAssertThrowsError(try CascadeCLI.tool.resolve(["launch"], environment: [:]))
         XCTAssertThrowsError(try CascadeCLI.tool.resolve(["job", "delete"], environment: [:])) {
-            XCTAssertTrue(($0 as? UsageError)?.message.contains("'job' takes: create, get") ?? false, "\($0)")
+            XCTAssertTrue(($0 as? UsageError)?.message.contains("'job' takes: create, get, list") ?? false, "\($0)")
         }
     }
 

@@ -217,7 +217,7 @@ final class CompletionPlannerTests: XCTestCase {
 
     func testALongReasonIsClippedInTheDeadLetterAndTheAnswer() throws {
         let reason = String(repeating: "r", count: 10_000)
-        let effects = plan([.rejected(raw("x", key: "job-1"), ReportRejection(reason, jobId: "job-1"))], snapshot([job()]))
+        let effects = plan([.rejected(raw("x", key: "job-1"), ReportRejection(.invalidField, reason, jobId: "job-1"))], snapshot([job()]))
         let header = try XCTUnwrap(effects.outbox[0].header("dlq-reason"))
         XCTAssertLessThanOrEqual(header.count, DeadLetter.reasonLimit)
         XCTAssertTrue(String(decoding: header, as: UTF8.self).hasSuffix("…"))

@@ -55,6 +55,63 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(badLines.contains { $0.contains("'' is not inference, training or both") }, "\(badLines)")
     }
 
+    private func answer(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+        let (code, lines) = try run(arguments)
+        XCTAssertEqual(code, 0, "\(lines)", file: file, line: line)
+        return try XCTUnwrap(lines.lazy.compactMap { try? JSONParser.parse($0) }.first, "\(lines)", file: file, line: line)
+    }
+
+    func testModelAndVersionListsShowWhatWasCreated() throws {
+        let model = TestEnvironment.unique("listed")
+        _ = try answer(["model", "create", model, "--actions", "training"])
+        _ = try answer(["version", "create", model, "v1", "--status", "training"])
+        _ = try answer(["version", "create", model, "v2"])
+        guard case .array(let models) = try answer(["model", "list"]) else { return XCTFail("not an array") }
+        let listed = try XCTUnwrap(models.first { $0["model_id"]?.stringValue == model })
+        XCTAssertEqual(listed["actions"], ["training"])
+        XCTAssertEqual(listed["versions"], 2)
+        guard case .array(let versions) = try answer(["version", "list", model]) else { return XCTFail("not an array") }
+        XCTAssertEqual(versions.map { $0["version"] }, ["v1", "v2"])
+        XCTAssertEqual(versions.map { $0["status"] }, ["training", "active"])
+        let (code, lines) = try run(["version", "list", model + "-nosuch"])
+        XCTAssertEqual(code, 1)
+        XCTAssertTrue(lines.contains("cascade version list: no model \(model)-nosuch"), "\(lines)")
+    }
+
+    /// Keyset paging: each page starts after the last id of the one before; together the pages
+    /// hold every match once, in id order, and the filters apply on every page.
+    func testJobListPagesByCursorAndFilters() throws {
+        let model = TestEnvironment.unique("paged")
+        _ = try answer(["model", "create", model])
+        _ = try answer(["version", "create", model, "v1"])
+        let ids = (1...5).map { "\(model)-job-\($0)" }
+        for (i, id) in ids.enumerated() {
+            _ = try answer(["job", "create", "--model", model, "--version", "v1", "--id", id, "--status", i < 2 ? "pending" : "started"])
+        }
+        var seen: [String] = [], cursor: String?, pages = 0
+        repeat {
+            let page = try answer(["job", "list", "--model", model, "--limit", "2"] + (cursor.map { ["--cursor", $0] } ?? []))
+            guard case .array(let jobs)? = page["jobs"] else { return XCTFail("\(page)") }
+            XCTAssertLessThanOrEqual(jobs.count, 2)
+            seen += jobs.compactMap { $0["job_id"]?.stringValue }
+            cursor = page["next_cursor"]?.stringValue
+            pages += 1
+        } while cursor != nil && pages < 10
+        XCTAssertEqual(seen, ids, "every job once, in id order")
+        XCTAssertEqual(pages, 3)
+        let pending = try answer(["job", "list", "--model", model, "--status", "pending"])
+        XCTAssertEqual(pending["jobs"].map { j -> [String] in if case .array(let a) = j { a.compactMap { $0["job_id"]?.stringValue } } else { [] } },
+                       Array(ids.prefix(2)))
+        let recent = try answer(["job", "list", "--model", model, "--since", "1h"])
+        XCTAssertEqual(recent["next_cursor"], .null)
+        let future = try answer(["job", "list", "--model", model, "--since", "2999-01-01T00:00:00Z"])
+        XCTAssertEqual(future["jobs"], .array([]))
+        let (badCode, badLines) = try run(["job", "list", "--since", "yesterday"])
+        XCTAssertEqual(badCode, 2)
+        XCTAssertTrue(badLines.contains { $0.contains("--since: 'yesterday'") }, "\(badLines)")
+        XCTAssertEqual(try run(["job", "list", "--limit", "0"]).code, 2)
+    }
+
     func testParkedListShowsWhereEachMessageCameFromAndWhy() throws {
         let db = try PostgresConnection(url: try TestEnvironment.databaseURL)
         let topic = TestEnvironment.unique("parked-topic")

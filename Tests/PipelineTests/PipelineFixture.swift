@@ -102,15 +102,16 @@ final class PipelineFixture {
     }
 
     /// Starts `cascade consume` as a separate process against this fixture's topics.
-    func startConsumer(_ extra: [String] = []) throws -> ChildProcess {
+    func startConsumer(_ extra: [String] = [], environment: [String: String] = [:]) throws -> ChildProcess {
         let args = ["consume", "--brokers", brokers, "--database-url", databaseURL, "--group", group,
                     "--reports-topic", topics.reports, "--results-topic", topics.results,
                     "--requests-topic", topics.requests, "--dlq-topic", topics.deadLetters, "--topic-partitions", "0",
-                    "--status-interval", "2",
+                    "--status-interval", "2", "--http-listen", "127.0.0.1:0",
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000",
                     "--kafka-config", "partition.assignment.strategy=range"] + extra
         let log = NSTemporaryDirectory() + "\(id)-consumer-\(UUID().uuidString.prefix(4)).log"
-        return try ChildProcess(Self.binary, args, logPath: log)
+        return try ChildProcess(Self.binary, args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                logPath: log)
     }
 
     // MARK: registry

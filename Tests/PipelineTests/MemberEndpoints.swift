@@ -1,0 +1,51 @@
+import CascadeDomain
+import Foundation
+import TestSupport
+import XCTest
+
+/// A running member's HTTP endpoints, reached the way operators reach them: with `curl`, and
+/// `/metrics` read by Prometheus' own parser (scripts/contracts/check_metrics.py).
+struct MemberEndpoints {
+    let port: Int
+    private let scratch = NSTemporaryDirectory() + "endpoints-\(UUID().uuidString.prefix(8))"
+
+    /// The port the member logged at start (`--http-listen 127.0.0.1:0` picks a free one).
+    init(_ member: ChildProcess, timeout: TimeInterval = 30) throws {
+        var found: Int?
+        eventually(timeout: timeout) {
+            found = member.log.split(separator: "\n").lazy.compactMap { line -> Int? in
+                guard line.contains(#""msg":"starting""#), let json = try? JSONParser.parse(String(line)),
+                      let http = json["http"]?.stringValue, let open = http.range(of: "(port "),
+                      let close = http.range(of: ")", range: open.upperBound..<http.endIndex) else { return nil }
+                return Int(http[open.upperBound..<close.lowerBound])
+            }.first
+            return found != nil
+        }
+        port = try XCTUnwrap(found, "no HTTP port in the member's start-up line: \(member.log)")
+    }
+
+    /// `curl` the path: the status code and the body.
+    func get(_ path: String) throws -> (status: Int, body: String) {
+        let body = scratch + ".body", code = scratch + ".code"
+        let rc = try runScript("curl -sS --max-time 10 -o '\(body)' -w '%{http_code}' http://127.0.0.1:\(port)\(path) > '\(code)'")
+        XCTAssertEqual(rc, 0, "curl failed on \(path)")
+        let status = Int((try? String(contentsOfFile: code, encoding: .utf8)) ?? "") ?? 0
+        return (status, (try? String(contentsOfFile: body, encoding: .utf8)) ?? "")
+    }
+
+    /// A scrape checked by prometheus_client: every documented metric present and typed.
+    /// Returns the checker's summary (sums per family, lag).
+    func metrics(file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+        let scrape = scratch + ".metrics", summary = scratch + ".summary", problems = scratch + ".problems"
+        let curl = try runScript("curl -sS --max-time 10 -o '\(scrape)' http://127.0.0.1:\(port)/metrics")
+        XCTAssertEqual(curl, 0, "curl /metrics failed", file: file, line: line)
+        let rc = try runScript("python3 scripts/contracts/check_metrics.py '\(scrape)' > '\(summary)' 2> '\(problems)'")
+        XCTAssertEqual(rc, 0, "Prometheus' parser or the documented list disagrees: \((try? String(contentsOfFile: problems, encoding: .utf8)) ?? "")",
+                       file: file, line: line)
+        return try JSONParser.parse(try String(contentsOfFile: summary, encoding: .utf8))
+    }
+}
+
+extension JSONValue {
+    var number: Double? { if case .number(let text) = self { Double(text) } else { nil } }
+}
