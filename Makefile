@@ -16,8 +16,10 @@ services:
 stop-services:
 	$(SERVICES) stop
 
-# Unit and integration tests against the real PostgreSQL and broker.
+# Unit and integration tests against the real PostgreSQL and broker, with contracts checked by
+# clients no one here wrote (curl, prometheus_client, confluent-kafka: scripts/test-tools.sh).
 test: services
+	scripts/test-tools.sh
 	swift build --build-tests $(SWIFT_FLAGS)
 	$(WITH_ENV) swift test --skip-build --disable-swift-testing $(SWIFT_FLAGS)
 

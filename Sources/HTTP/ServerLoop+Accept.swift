@@ -8,8 +8,10 @@ import Glibc
 // request. Idle keep-alive connections may close at any time and clients retry; evicting the
 // oldest unfinished request is what defeats a slowloris flood larger than the cap, since an
 // honest client's request arrives at once and is answered long before it becomes the oldest.
-// Only connections sending a response are never evicted; when all are, newcomers wait in the
-// kernel's backlog until the write timeout frees a slot.
+// A connection accepted in the current loop iteration is not evicted either: it has not yet
+// had a poll in which to be read, and under a flood it would otherwise be replaced within one
+// batch of accepts before its request was ever looked at. Connections sending a response are
+// never evicted; when no connection may be, newcomers wait in the kernel's backlog.
 extension ServerLoop {
     func mayAccept() -> Bool {
         if acceptPausedUntil != nil { return false }
@@ -36,7 +38,7 @@ extension ServerLoop {
                 close(victim)
                 slots[victim] = nil
             }
-            slots[fd] = Slot(connection: HTTPConnection(policy: policy, at: clock.now))
+            slots[fd] = Slot(connection: HTTPConnection(policy: policy, at: clock.now), acceptedIn: iteration)
             // A request sent right after the handshake is usually here already; reading it now
             // means an honest client is never a silent, evictable newcomer for long.
             readOnce(fd)
@@ -45,7 +47,7 @@ extension ServerLoop {
 
     private func evictionVictim() -> Int32? {
         for phase in [HTTPConnection.Phase.draining, .awaitingRequest, .readingRequest] {
-            let candidate = slots.filter { $0.value.connection.phase == phase }
+            let candidate = slots.filter { $0.value.connection.phase == phase && $0.value.acceptedIn < iteration }
                 .min { $0.value.connection.deadline < $1.value.connection.deadline }
             if let candidate { return candidate.key }
         }

@@ -8,6 +8,9 @@ import Glibc
 final class ServerLoop {
     struct Slot {
         var connection: HTTPConnection
+        /// The loop iteration that accepted it: a connection is not evicted before one poll
+        /// has had the chance to read what it sent.
+        let acceptedIn: UInt64
         var shutDownOutput = false
     }
 
@@ -18,6 +21,7 @@ final class ServerLoop {
     private let respond: (HTTPRequest) -> HTTPResponse
     var slots: [Int32: Slot] = [:]
     var acceptPausedUntil: ContinuousClock.Instant?
+    var iteration: UInt64 = 0
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     let clock = ContinuousClock()
 
@@ -39,6 +43,7 @@ final class ServerLoop {
     func run() {
         defer { for fd in slots.keys { close(fd) } }
         while true {
+            iteration += 1
             if let until = acceptPausedUntil, clock.now >= until { acceptPausedUntil = nil }
             let order = Array(slots.keys)
             var fds = [pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
