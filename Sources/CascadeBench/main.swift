@@ -96,7 +96,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 // MARK: drains
 
 /// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
-@MainActor func runDrain(_ name: String, count: Int, batchSize: Int) throws -> (rate: Double, rssKB: [Int]) {
+/// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would.
+@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false) throws -> (rate: Double, rssKB: [Int]) {
     let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
     try scenario.createTopics(on: mainBroker, partitions: options.partitions)
     say("\(name): seeding \(count) jobs and producing \(count) reports")
@@ -119,6 +120,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     say("\(name): draining with batch size \(batchSize)")
     let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize)
     let memory = MemorySampler(pid: consumer.pid)
+    let scraper = scraped ? try MetricsScraper(consumer) : nil
     let deadline = Date().addingTimeInterval(Double(count) / 50 + 180)
     while counter.count(scenario.topics.results) < count || counter.count(scenario.topics.requests) < successes {
         if Date() > deadline { fail("\(name): not drained in time; consumer log: \(consumer.logPath)") }
@@ -126,6 +128,11 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     }
     let state = counter.snapshot
     let rss = memory.stop()
+    if let scraper {
+        let (scrapes, failures) = scraper.stop()
+        say("\(name): \(scrapes) scrapes of /metrics, \(failures) failed")
+        if scrapes == 0 || failures > 0 { fail("\(name): scraping failed; consumer log: \(consumer.logPath)") }
+    }
     consumer.signal(SIGTERM)
     consumer.wait()
     counter.stop()
@@ -267,6 +274,11 @@ if !options.skip.contains("drain") {
                                                 ("end_rss_mb", .number(String(format: "%.1f", last))),
                                                 ("samples", .int(rss.count))])
 }
+if !options.skip.contains("drain-scraped") {
+    // The same drain with /metrics read every second: scraping must cost nothing measurable.
+    let (rate, _) = try runDrain("scraped", count: options.reports, batchSize: options.batchSize, scraped: true)
+    record("drain_scraped_reports_per_s", rate, "reports/s", [("scrape_interval_s", .int(1))])
+}
 if !options.skip.contains("unbatched") {
     let (rate, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
     record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
@@ -275,6 +287,9 @@ if !options.skip.contains("unbatched") {
 @MainActor func figure(_ name: String) -> Double? { figures.first { $0.name == name }?.value }
 if let drain = figure("drain_reports_per_s"), let base = figure("pg_bound_reports_per_s") {
     record("drain_vs_pg_bound", drain / base, "x")
+}
+if let drain = figure("drain_reports_per_s"), let scraped = figure("drain_scraped_reports_per_s") {
+    record("drain_scraped_vs_unscraped", scraped / drain, "x")
 }
 if let drain = figure("drain_reports_per_s"), let unbatched = figure("unbatched_reports_per_s") {
     record("drain_vs_unbatched", drain / unbatched, "x")

@@ -3,12 +3,16 @@ import Foundation
 import Glibc
 #endif
 
-/// A minimal HTTP/1.1 GET for `cascade status`: one request, `Connection: close`, a bounded
-/// wait and a bounded answer. Enough for a member's own endpoints, nothing more.
-enum HTTPGet {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+/// A minimal HTTP/1.1 GET for `cascade status` and the benchmark's scraper: one request,
+/// `Connection: close`, a bounded wait and a bounded answer. Enough for a member's own
+/// endpoints, nothing more (no redirects, no chunked bodies, no TLS).
+public enum HTTPGet {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
-    static func fetch(host: String, port: Int, path: String, timeout: Duration = .seconds(5),
+    public static func fetch(host: String, port: Int, path: String, timeout: Duration = .seconds(5),
                       limit: Int = 16 << 20) throws -> (status: Int, body: String) {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
