@@ -63,6 +63,9 @@ struct HTTPConnection {
 
     var pendingOutput: ArraySlice<UInt8> { outbound[sentCount...] }
 
+    /// Accepted and nothing received yet: a client about to speak, or a silent attacker.
+    var isSilentNewcomer: Bool { phase == .awaitingRequest && !servedAny }
+
     mutating func received(_ bytes: ArraySlice<UInt8>, at now: ContinuousClock.Instant, respond: (HTTPRequest) -> HTTPResponse) {
         switch phase {
         case .awaitingRequest, .readingRequest:

@@ -3,15 +3,14 @@ import Glibc
 #endif
 
 // Connection cap policy: at `maxConnections`, a newcomer takes the place of the connection
-// that matters least, in this order: one draining after its final response, then an idle one
-// (keep-alive between requests, or one that has sent nothing), then the oldest unfinished
-// request. Idle keep-alive connections may close at any time and clients retry; evicting the
-// oldest unfinished request is what defeats a slowloris flood larger than the cap, since an
-// honest client's request arrives at once and is answered long before it becomes the oldest.
-// A connection accepted in the current loop iteration is not evicted either: it has not yet
-// had a poll in which to be read, and under a flood it would otherwise be replaced within one
-// batch of accepts before its request was ever looked at. Connections sending a response are
-// never evicted; when no connection may be, newcomers wait in the kernel's backlog.
+// that matters least, in this order: one draining after its final response; an idle keep-alive
+// connection (clients expect those to close and retry); one that has said nothing for longer
+// than a round trip should take; the oldest unfinished request; last, a newcomer still within
+// that grace. Evicting the oldest unfinished request is what defeats a slowloris flood larger
+// than the cap: an honest client's request arrives at once and is answered before it could
+// become the oldest. A connection accepted in the current loop iteration is never evicted (it
+// has not had a poll in which to be read), nor is one sending a response; when no connection
+// may be evicted, newcomers wait in the kernel's backlog.
 extension ServerLoop {
     func mayAccept() -> Bool {
         if acceptPausedUntil != nil { return false }
@@ -38,19 +37,37 @@ extension ServerLoop {
                 close(victim)
                 slots[victim] = nil
             }
-            slots[fd] = Slot(connection: HTTPConnection(policy: policy, at: clock.now), acceptedIn: iteration)
+            let now = clock.now
+            slots[fd] = Slot(connection: HTTPConnection(policy: policy, at: now), acceptedIn: iteration, acceptedAt: now)
             // A request sent right after the handshake is usually here already; reading it now
             // means an honest client is never a silent, evictable newcomer for long.
             readOnce(fd)
         }
     }
 
+    /// The evictable connection of the lowest rank, nearest its deadline within a rank.
     private func evictionVictim() -> Int32? {
-        for phase in [HTTPConnection.Phase.draining, .awaitingRequest, .readingRequest] {
-            let candidate = slots.filter { $0.value.connection.phase == phase && $0.value.acceptedIn < iteration }
-                .min { $0.value.connection.deadline < $1.value.connection.deadline }
-            if let candidate { return candidate.key }
+        let now = clock.now
+        return slots.compactMap { fd, slot -> (fd: Int32, rank: Int, deadline: ContinuousClock.Instant)? in
+            guard slot.acceptedIn < iteration, let rank = evictionRank(slot, now: now) else { return nil }
+            return (fd, rank, slot.connection.deadline)
+        }.min { ($0.rank, $0.deadline) < ($1.rank, $1.deadline) }?.fd
+    }
+
+    private func evictionRank(_ slot: Slot, now: ContinuousClock.Instant) -> Int? {
+        let connection = slot.connection
+        switch connection.phase {
+        case .draining: return 0
+        case .awaitingRequest where !connection.isSilentNewcomer: return 1
+        case .awaitingRequest where now - slot.acceptedAt >= silentNewcomerGrace: return 2
+        case .readingRequest: return 3
+        case .awaitingRequest: return 4
+        case .sendingResponse, .closed: return nil
         }
-        return nil
     }
 }
+
+/// How long a newcomer may stay silent before it ranks below a half-sent request: an honest
+/// client's request follows its handshake within a round trip, so one still silent after this
+/// is most likely holding the slot on purpose.
+private let silentNewcomerGrace: Duration = .milliseconds(100)

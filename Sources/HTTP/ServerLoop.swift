@@ -11,6 +11,7 @@ final class ServerLoop {
         /// The loop iteration that accepted it: a connection is not evicted before one poll
         /// has had the chance to read what it sent.
         let acceptedIn: UInt64
+        let acceptedAt: ContinuousClock.Instant
         var shutDownOutput = false
     }
 

@@ -61,6 +61,21 @@ final class ServerLimitTests: XCTestCase {
         XCTAssertEqual(try holders[1].readResponse().status, 200, "the younger one completes its request")
     }
 
+    func testAtTheCapALongSilentConnectionGoesBeforeAHalfSentRequest() throws {
+        let server = try startServer(limits: HTTPServer.Limits(maxConnections: 2, readTimeout: .seconds(20)))
+        let silent = try RawClient(port: server.port)
+        let halfSent = try RawClient(port: server.port)
+        try halfSent.send("GET /metrics HTTP/1.1\r\nHo")
+        Thread.sleep(forTimeInterval: 0.3)  // past the grace a newcomer has to speak
+        let newcomer = try RawClient(port: server.port, timeout: .seconds(3))
+        try newcomer.send(getMetrics)
+        XCTAssertEqual(try newcomer.readResponse().status, 200)
+        silent.setTimeout(.seconds(3))
+        XCTAssertEqual(silent.waitForClose(), 0, "the silent connection made room")
+        try halfSent.send("st: test\r\n\r\n")
+        XCTAssertEqual(try halfSent.readResponse().status, 200, "the half-sent request survives")
+    }
+
     func testWhenEverySlotIsSendingNewcomersWaitForTheWriteTimeout() throws {
         let hugeBody = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 20)
         let limits = HTTPServer.Limits(maxConnections: 2, writeTimeout: .milliseconds(800))
