@@ -162,10 +162,12 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         condition.withLock {
             var next: [TopicPartition: Int64] = [:]
             // A partition's reports are in order on one worker: its batch first, then its queue.
+            func note(_ message: KafkaMessage) {
+                if next[message.topicPartition] == nil, let ts = message.timestampMs { next[message.topicPartition] = ts }
+            }
             for index in 0..<count {
-                for message in inProgress[index] + pending[index] where next[message.topicPartition] == nil {
-                    if let ts = message.timestampMs { next[message.topicPartition] = ts }
-                }
+                inProgress[index].forEach(note)
+                pending[index].forEach(note)
             }
             return (appliedPositions, next)
         }
