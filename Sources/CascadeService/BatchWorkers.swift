@@ -32,6 +32,10 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     private var stopping = false
     /// Set by a stop: a batch that fails gives up instead of retrying.
     private var abandoning = false
+    /// Partitions being revoked: a failing batch holding any of them stops retrying, drops their
+    /// reports (the next owner consumes them from the committed offset) and hands the rest back
+    /// to the head of its queue, so a revoke never waits for a database that is away.
+    private var revoking: Set<TopicPartition> = []
     /// Set when a batch is given up (a stop, or a failure nothing can fix): no worker takes
     /// another batch, because a later batch of the same partition, applied and marked, would
     /// carry the committed offset past the reports given up and lose them.
@@ -181,12 +185,17 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         }
     }
 
-    /// Blocks until the batches in progress now are finished; later ones do not count. With
-    /// `discardPending` first, nothing of those partitions is applied after this returns.
-    func waitForBatchesInProgress() {
+    /// Blocks until the batches in progress now that hold any of `partitions` (nil: every
+    /// batch in progress now) are finished; later ones do not count. With `discardPending`
+    /// first, nothing of those partitions is applied after this returns. A batch of other
+    /// partitions is not waited for: a revoke must not wait for a database that is away.
+    func waitForBatchesInProgress(of partitions: Set<TopicPartition>? = nil) {
         condition.withLock {
-            let inProgress = (0..<count).filter { busy[$0] }.map { ($0, finished[$0]) }
-            while inProgress.contains(where: { finished[$0.0] == $0.1 }) { condition.wait() }
+            let waitedFor = (0..<count).filter { index in
+                busy[index] && (partitions.map { p in inProgress[index].contains { p.contains($0.topicPartition) } } ?? true)
+            }.map { ($0, finished[$0]) }
+            while waitedFor.contains(where: { finished[$0.0] == $0.1 }) { condition.wait() }
+            if let partitions { revoking.subtract(partitions) } else { revoking = [] }
         }
     }
 
@@ -195,6 +204,16 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
     func abandonRetries() {
         condition.withLock {
             abandoning = true
+            condition.broadcast()
+        }
+    }
+
+    /// Until `waitForBatchesInProgress(of:)` returns, a failing batch holding any of `partitions`
+    /// stops retrying: their reports are dropped unmarked, the others go back to the head of
+    /// the worker's queue, in order, and no worker halts.
+    func abandonRetries(of partitions: Set<TopicPartition>) {
+        condition.withLock {
+            revoking.formUnion(partitions)
             condition.broadcast()
         }
     }
@@ -233,16 +252,26 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
             guard let batch else { return }
             Failpoints.reach(.workerApply)
             let started = ContinuousClock.now
-            let effects = apply(batch, worker: index, processor: &processor, backoff: &backoff)
+            let outcome = apply(batch, worker: index, processor: &processor, backoff: &backoff)
+            let effects: AppliedBatch? = if case .applied(let applied) = outcome { applied } else { nil }
             condition.withLock {
-                if effects == nil { halted = true }
+                switch outcome {
+                case .applied: break
+                case .givenUp: halted = true
+                case .handedBack:
+                    let kept = batch.filter { !revoking.contains($0.topicPartition) }
+                    pending[index].insert(contentsOf: kept, at: 0)
+                    pendingBytes += kept.reduce(0) { $0 + Self.footprint($1) }
+                }
                 busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
                 countedUntil[index] = nil
                 if effects != nil {
                     for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
                         applied[message.topicPartition] = message.offset
                     }
-                    for message in batch where message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
+                    // Not for partitions on their way out: an entry would outlive the revoke.
+                    for message in batch where !revoking.contains(message.topicPartition)
+                        && message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
                         appliedPositions[message.topicPartition] = (message.offset + 1, message.timestampMs)
                     }
                 }
@@ -259,11 +288,25 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         }
     }
 
+    private enum Outcome {
+        case applied(AppliedBatch)
+        /// A stop, or a fatal failure: unmarked, so redelivered; the worker halts.
+        case givenUp
+        /// A revoke took some of its partitions while it retried: the rest goes back to the queue.
+        case handedBack
+    }
+
     /// Applies one batch, as FailurePolicy says: a transient failure is retried with backoff
-    /// (a lost session resets itself on the next statement), anything the processor could not
-    /// get past stops the member. Returns nil when the batch was given up (a stop, or a fatal
-    /// failure): its reports are not marked, so they are redelivered.
-    private func apply(_ batch: [KafkaMessage], worker index: Int, processor: inout BatchProcessor?, backoff: inout Backoff) -> AppliedBatch? {
+    /// (a lost session resets itself on the next statement) until it succeeds, a stop gives it
+    /// up or a revoke takes one of its partitions; anything the processor could not get past
+    /// stops the member.
+    private func apply(_ batch: [KafkaMessage], worker index: Int, processor: inout BatchProcessor?, backoff: inout Backoff) -> Outcome {
+        let partitions = Set(batch.map(\.topicPartition))
+        /// Why retrying must end now, if it must (under the lock).
+        func interrupted() -> Outcome? {
+            if abandoning || stopping { return .givenUp }
+            return revoking.isDisjoint(with: partitions) ? nil : .handedBack
+        }
         while true {
             condition.withLock { lastProgress[index] = .now }  // each attempt is progress, an outage's too
             do {
@@ -272,24 +315,24 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 }
                 let applied = try processor!.process(batch)
                 backoff.reset()
-                return applied
+                return .applied(applied)
             } catch {
                 metrics?.recordDatabaseError(error)
-                if condition.withLock({ abandoning || stopping }) { return nil }
+                if let outcome = condition.withLock(interrupted) { return outcome }
                 switch FailurePolicy.disposition(of: error, isolatable: false, backoff: &backoff) {
                 case .retry(let wait):
                     let lost = (error as? PostgresError)?.kind == .connectionLost
                     Log.warning(lost ? "database connection lost; retrying the batch" : "batch failed; retrying",
                                 ["error": "\(error)", "retry_in_s": String(format: "%.2f", wait.seconds)])
                     let deadline = Date().addingTimeInterval(wait.seconds)
-                    let giveUp = condition.withLock {
-                        while !abandoning && !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
-                        return abandoning || stopping
+                    let stop = condition.withLock {
+                        while interrupted() == nil && Date() < deadline { _ = condition.wait(until: deadline) }
+                        return interrupted()
                     }
-                    if giveUp { return nil }  // not one more attempt: a reconnect to a database away can take minutes
+                    if let stop { return stop }  // not one more attempt: a reconnect to a database away can take minutes
                 case .isolate, .fatal:
                     ending.open(.failure("a batch failed for a reason retrying cannot fix: \(error)"))
-                    return nil
+                    return .givenUp
                 }
             }
         }

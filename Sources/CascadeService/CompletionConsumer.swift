@@ -70,12 +70,12 @@ public final class CompletionConsumer: Sendable {
                 case .revoked(let partitions), .lost(let partitions): loop.handle(.revoked(partitions))
                 }
             }
-            self.telemetry.metrics.recordRebalance(event)
             Log.info(event.isAssignment ? "partitions assigned" : "partitions revoked",
                      ["partitions": event.partitions.map(\.description).joined(separator: ",")])
             // Nil once run() has ended: librdkafka's destroy closes an unclosed consumer and
             // calls this again; there is nothing left to hand back then.
             guard let consumer = consumerRef else { return }
+            self.telemetry.metrics.recordRebalance(event)
             do { for action in actions { _ = try self.perform(action, consumer, workers) } } catch {
                 Log.warning("rebalance step failed", ["error": "\(error)"])
             }
@@ -119,11 +119,13 @@ public final class CompletionConsumer: Sendable {
             Log.info("workers caught up; fetching resumed", ["pending": "\(workers.pendingCount)"])
         case .discardPending(let partitions):
             workers.discardPending(of: partitions.map(Set.init))
-        case .abandonRetries:
+        case .abandonRetries(nil):
             Log.info("stopping: finishing in-flight batches, committing and leaving the group")
             workers.abandonRetries()
-        case .awaitBatchesInProgress:
-            workers.waitForBatchesInProgress()
+        case .abandonRetries(let partitions?):
+            workers.abandonRetries(of: Set(partitions))
+        case .awaitBatchesInProgress(let partitions):
+            workers.waitForBatchesInProgress(of: partitions.map(Set.init))
         case .markApplied:
             for (tp, offset) in workers.takeApplied() { consumer.markProcessed(tp, offset: offset) }
         case .commit(let synchronously):

@@ -40,9 +40,11 @@ struct ConsumerLoop {
         /// Drop polled, unstarted reports of these partitions (nil: all); their next owner
         /// consumes them from the committed offset.
         case discardPending([TopicPartition]?)
-        /// Retrying batches give up (unmarked, so redelivered): a stop must not wait for a database.
-        case abandonRetries
-        case awaitBatchesInProgress
+        /// Retrying batches of these partitions (nil: all) give up, unmarked, so redelivered: a
+        /// stop or a revoke must not wait for a database that is away.
+        case abandonRetries([TopicPartition]?)
+        /// Wait for the batches in progress that hold these partitions (nil: all) to finish.
+        case awaitBatchesInProgress([TopicPartition]?)
         /// Mark what the workers applied, for the next commit.
         case markApplied
         case commit(synchronously: Bool)
@@ -95,12 +97,14 @@ struct ConsumerLoop {
         case .revoked(let partitions):
             assignment.subtract(partitions)
             // Unstarted reports go back; batches in progress finish and are marked, so that
-            // the consumer commits them before it lets the partitions go.
-            return [.discardPending(partitions), .awaitBatchesInProgress, .markApplied]
+            // the consumer commits them before it lets the partitions go, unless they are
+            // retrying (the database is away): those leave the revoked partitions' reports
+            // unmarked for the next owner and keep the rest.
+            return [.discardPending(partitions), .abandonRetries(partitions), .awaitBatchesInProgress(partitions), .markApplied]
 
         case .stopRequested:
             phase = .stopped
-            return [.discardPending(nil), .abandonRetries, .awaitBatchesInProgress, .markApplied,
+            return [.discardPending(nil), .abandonRetries(nil), .awaitBatchesInProgress(nil), .markApplied,
                     .commit(synchronously: true), .close]
         }
     }

@@ -19,8 +19,9 @@ public enum RebalanceEvent: Sendable, Equatable {
 /// `poll` blocks, and the rebalance handler runs synchronously inside `poll` and `close`.
 /// Offsets are manual: only what `markProcessed` saw is committed, never backwards.
 public final class KafkaConsumer {
-    /// Partitions whose committed offset `lag()` has asked the broker for while they were ours.
-    private var committedAsked: Set<TopicPartition> = []
+    /// After a failed ask for committed offsets, the next waits this long (the coordinator is away).
+    private static let committedRetry: Duration = .seconds(10)
+    private var committedAskFailedAt: ContinuousClock.Instant?
     public typealias RebalanceHandler = (RebalanceEvent) -> Void
 
     private let handle: OpaquePointer
@@ -178,21 +179,25 @@ public final class KafkaConsumer {
     /// unknown, and asking again at every status line would stall the poll loop for the
     /// timeout whenever the coordinator is away.
     public func positions(timeoutMs: Int = 2_000) -> [TopicPartition: PartitionOffsets] {
-        let (owned, unknown) = callbacks.ledger.withLock { ledger in
-            (ledger.assigned, ledger.assigned.filter { ledger.committed[$0] == nil })
-        }
-        let toAsk = unknown.subtracting(committedAsked)
-        committedAsked = committedAsked.intersection(owned).union(toAsk)
-        if !toAsk.isEmpty {
-            let fetched: [TopicPartition: Int64] = TopicPartitionList.withNative(Array(toAsk)) { list in
-                guard rd_kafka_committed(handle, list, Int32(clamping: timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
-                var offsets: [TopicPartition: Int64] = [:]
-                for e in TopicPartitionList.entries(list) where e.offset >= 0 && e.error == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    offsets[e.topicPartition] = e.offset
+        let toAsk = callbacks.ledger.withLock { ledger in
+            ledger.assigned.filter { ledger.committed[$0] == nil }
+        }.subtracting(callbacks.committedAnswered)
+        let retryDue = committedAskFailedAt.map { ContinuousClock.now - $0 >= Self.committedRetry } ?? true
+        if !toAsk.isEmpty && retryDue {
+            // nil when the request failed: asked again after committedRetry, not at every tick.
+            let answered: [TopicPartition: Int64?]? = TopicPartitionList.withNative(Array(toAsk)) { list in
+                guard rd_kafka_committed(handle, list, Int32(clamping: timeoutMs)) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+                var offsets: [TopicPartition: Int64?] = [:]
+                for e in TopicPartitionList.entries(list) where e.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    offsets[e.topicPartition] = e.offset >= 0 ? e.offset : nil  // answered: the group has none
                 }
                 return offsets
             }
-            callbacks.ledger.withLock { ledger in for (tp, offset) in fetched { ledger.acknowledge(tp, offset: offset) } }
+            committedAskFailedAt = answered == nil ? .now : nil
+            callbacks.ledger.withLock { ledger in
+                for case let (tp, offset?) in answered ?? [:] { ledger.acknowledge(tp, offset: offset) }
+            }
+            callbacks.committedAnswered.formUnion((answered ?? [:]).keys)
         }
         let (assigned, committed) = callbacks.ledger.withLock { ($0.assigned, $0.committed) }
         var positions: [TopicPartition: PartitionOffsets] = [:]
@@ -231,9 +236,13 @@ public final class KafkaConsumer {
 }
 
 /// State shared between the Swift owner and librdkafka's callbacks.
-final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because librdkafka calls it only inside consumer_poll, on the owner's thread, and `ledger` is a Mutex
+final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because librdkafka calls it only inside consumer_poll, on the owner's thread, where `committedAnswered` is also touched, and `ledger` is a Mutex
     let onRebalance: KafkaConsumer.RebalanceHandler
     let ledger = Mutex(OffsetLedger())
+    /// Partitions whose group offset the broker has told `positions()` since they were last
+    /// assigned (its answer may be "none"); forgotten on every assignment change, so a partition
+    /// that comes back is asked again. Touched only on the polling thread.
+    var committedAnswered: Set<TopicPartition> = []
 
     init(onRebalance: @escaping KafkaConsumer.RebalanceHandler) {
         self.onRebalance = onRebalance
@@ -243,6 +252,7 @@ final class ConsumerCallbacks: ErrorSink, @unchecked Sendable {  // because libr
                    _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
         let partitions = TopicPartitionList.entries(list).map(\.topicPartition)
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        committedAnswered.subtract(partitions)
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             ledger.withLock { $0.assign(partitions) }

@@ -5,7 +5,6 @@ import Foundation
 /// compiler keeps each connection on the thread (or task) that made it.
 public final class PostgresConnection {
     private var conn: OpaquePointer
-    private let conninfo: String
     /// Statements with parameters are prepared once per connection and then executed by name:
     /// parsing and planning every statement again cost more than executing it.
     private var preparedNames: [String: String] = [:]
@@ -16,12 +15,45 @@ public final class PostgresConnection {
     public private(set) var session = 0
 
     /// `url` is a `postgres://` URL or a libpq key=value string; nil or empty uses the `PG*`
-    /// environment variables, as psql does.
+    /// environment variables, as psql does. `Self.timeoutDefaults` apply unless the URL sets them.
     public init(url: String? = nil) throws(PostgresError) {
-        conninfo = url ?? ""
-        conn = PQconnectdb(conninfo)
+        let settings = Self.timeoutDefaults + [("dbname", url ?? "")]
+        conn = Self.withCStrings(settings.map(\.0)) { keywords in
+            Self.withCStrings(settings.map(\.1)) { values in
+                // expand_dbname: the URL is parsed in place of dbname and, coming last, overrides the defaults.
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }!
         try checkConnected(context: "connect")
         try configureSession()
+    }
+
+    /// A database that stops answering (a host gone, packets dropped) must fail a connection
+    /// attempt or a statement within a bounded time, not hang a worker or the probe for the
+    /// kernel's TCP timeouts (minutes): connect within 10 s; a session idle for 30 s is probed
+    /// every 10 s and dropped after 3 missed probes; unacknowledged data fails after 60 s.
+    public static let timeoutDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+    ]
+
+    /// A connection option as libpq resolved it (the URL, the defaults above, the `PG*` variables).
+    public func setting(_ keyword: String) -> String? {
+        guard let options = PQconninfo(conn) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     deinit { PQfinish(conn) }

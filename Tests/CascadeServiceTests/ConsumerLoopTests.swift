@@ -69,7 +69,7 @@ final class ConsumerLoopTests: XCTestCase {
     /// the consumer commits those marks before it releases the partitions.
     func testARevokeDiscardsWaitsThenMarksInThatOrder() {
         var l = loop()
-        XCTAssertEqual(l.handle(.revoked([p1])), [.discardPending([p1]), .awaitBatchesInProgress, .markApplied])
+        XCTAssertEqual(l.handle(.revoked([p1])), [.discardPending([p1]), .abandonRetries([p1]), .awaitBatchesInProgress([p1]), .markApplied])
         XCTAssertEqual(l.assignment, [p0])
         _ = l.handle(at(0, pending: 5000))
         XCTAssertEqual(l.handle(.roomWaitEnded(room: false)).first, .pause([p0]), "a revoked partition is not paused")
@@ -81,7 +81,7 @@ final class ConsumerLoopTests: XCTestCase {
     func testAStopAbandonsRetriesThenFinishesCommitsAndLeaves() {
         var l = loop()
         _ = l.handle(at(0))
-        XCTAssertEqual(l.handle(.stopRequested), [.discardPending(nil), .abandonRetries, .awaitBatchesInProgress, .markApplied,
+        XCTAssertEqual(l.handle(.stopRequested), [.discardPending(nil), .abandonRetries(nil), .awaitBatchesInProgress(nil), .markApplied,
                                                  .commit(synchronously: true), .close])
         XCTAssertEqual(l.phase, .stopped)
         XCTAssertEqual(l.handle(at(100)), [], "a stopped loop does nothing more")

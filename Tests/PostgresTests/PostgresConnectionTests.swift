@@ -259,4 +259,16 @@ final class PostgresValueTests: XCTestCase {
         XCTAssertEqual(PostgresError.classify(nil), .connectionLost)
     }
 
+
+    /// A database that stops answering must not hang a worker for the kernel's TCP timeouts:
+    /// bounded connect and keepalive settings apply unless the URL sets its own.
+    func testTimeoutDefaultsApplyUnlessTheURLSetsThem() throws {
+        let url = try TestEnvironment.databaseURL
+        let db = try PostgresConnection(url: url)
+        for (keyword, value) in PostgresConnection.timeoutDefaults { XCTAssertEqual(db.setting(keyword), value, keyword) }
+        let own = try PostgresConnection(url: url + (url.contains("?") ? "&" : "?") + "connect_timeout=3&keepalives_idle=7")
+        XCTAssertEqual(own.setting("connect_timeout"), "3")
+        XCTAssertEqual(own.setting("keepalives_idle"), "7")
+        XCTAssertEqual(own.setting("tcp_user_timeout"), "60000")
+    }
 }
