@@ -13,7 +13,7 @@ public final class CascadeRuntime: Sendable {
     public let relay: OutboxRelay
     /// Metrics, health and readiness: what `/metrics`, `/healthz` and `/readyz` serve.
     public let telemetry: ServiceTelemetry
-    private let probe: DependencyProbe
+    private let probes: [DependencyProbe]
     private let http: HTTPServer?
     private let producer: KafkaProducer
     /// Opened by the first signal or by a part that cannot go on.
@@ -25,13 +25,13 @@ public final class CascadeRuntime: Sendable {
 
     public init(settings: ServiceSettings, onPublished: (@Sendable (OutboxMessage) -> Void)? = nil) throws {
         let metrics = ServiceMetrics()
-        KafkaLogRouting.install(onError: { metrics.recordKafkaError($0) })
+        KafkaLogRouting.install(onError: { [weak metrics] in metrics?.recordKafkaError($0) })
         self.settings = settings
         producer = try KafkaProducer(config: settings.producerConfig())
         relay = OutboxRelay(settings: settings, producer: producer, ending: ending, onPublished: onPublished, metrics: metrics)
         telemetry = ServiceTelemetry(metrics: metrics, health: ServiceHealth.Settings(stallTimeout: settings.stallTimeout), relay: relay)
         consumer = CompletionConsumer(settings: settings, relay: relay, ending: ending, telemetry: telemetry)
-        probe = DependencyProbe(settings: settings, telemetry: telemetry)
+        probes = [.kafka(settings, telemetry: telemetry), .postgres(settings, telemetry: telemetry)]
         // Bound now, so that a port in use fails the start before anything else happens.
         http = try settings.httpListen.map { [telemetry] address in
             try HTTPServer(listen: address) { ObservabilityEndpoints.respond(to: $0, telemetry: telemetry) }
@@ -44,8 +44,10 @@ public final class CascadeRuntime: Sendable {
     /// Creates missing topics (when `topicPartitions` > 0), migrates, and starts both threads.
     public func start() throws {
         Failpoints.logArmed()
-        // Served from the start: a startup probe sees a live process while it waits for the broker.
+        // Served from the start: a startup probe sees a live process while it waits for the broker,
+        // and readiness says what start-up waits for.
         http?.start()
+        probes.forEach { $0.start() }
         Log.info("starting", ["http": settings.httpListen.map { "\($0) (port \(httpPort ?? 0))" } ?? "off",
                               "librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
                               "topics": settings.topics.all.joined(separator: ","),
@@ -68,7 +70,6 @@ public final class CascadeRuntime: Sendable {
         if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
         relay.start()
         consumer.start()
-        probe.start()
     }
 
     /// Topics are created, and their sizes checked, only once the broker answers: a broker that
@@ -176,7 +177,7 @@ public final class CascadeRuntime: Sendable {
         consumer.stop()
         relay.stop()
         do { try producer.close(timeoutMs: 10_000) } catch { Log.warning("producer flush incomplete", ["error": "\(error)"]) }
-        probe.stop()
+        probes.forEach { $0.stop() }
         http?.stop()
         Log.info("stopped", ["reports": "\(consumer.counters.reports)", "published": "\(relay.publishedCount)"])
     }

@@ -160,7 +160,7 @@ public final class CompletionConsumer: Sendable {
         let lags = positions.map { tp, offsets in
             PartitionLag(tp, PartitionLag.Position(
                 committed: offsets.committed, low: offsets.low, logEnd: offsets.high, appliedNext: progress.applied[tp]?.next,
-                nextReportTimestampMs: progress.nextTimestampMs[tp], lastAppliedTimestampMs: progress.applied[tp]?.timestampMs ?? nil),
+                consumedNext: offsets.consumed, nextReportTimestampMs: progress.nextTimestampMs[tp], lastAppliedTimestampMs: progress.applied[tp]?.timestampMs ?? nil),
                 nowMs: nowMs)
         }.sorted { ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition) }
         var snapshot = ServiceTelemetry.LoopSnapshot()

@@ -19,13 +19,16 @@ public struct PartitionLag: Sendable, Equatable {
         public var logEnd: Int64
         /// One past the last report this member applied (ahead of `committed` until the next commit).
         public var appliedNext: Int64?
+        /// One past the last report polled: past the log end's transaction markers too.
+        public var consumedNext: Int64?
         /// Timestamp of the oldest report polled and not yet applied, in milliseconds.
         public var nextReportTimestampMs: Int64?
         /// Timestamp of the last report applied, in milliseconds.
         public var lastAppliedTimestampMs: Int64?
 
-        public init(committed: Int64?, low: Int64, logEnd: Int64, appliedNext: Int64? = nil,
+        public init(committed: Int64?, low: Int64, logEnd: Int64, appliedNext: Int64? = nil, consumedNext: Int64? = nil,
                     nextReportTimestampMs: Int64? = nil, lastAppliedTimestampMs: Int64? = nil) {
+            self.consumedNext = consumedNext
             self.committed = committed
             self.low = low
             self.logEnd = logEnd
@@ -35,9 +38,10 @@ public struct PartitionLag: Sendable, Equatable {
         }
     }
 
-    /// Lag in seconds: 0 when everything up to the log end is applied; else the age of the
-    /// next report when it is in hand; else the time since the last applied report was
-    /// written (the next one is newer, so this is an upper bound), else unknown.
+    /// Lag in seconds: 0 when everything up to the log end is applied (or everything polled
+    /// is applied and polling reached the log end, which may be a transaction marker no report
+    /// ever passes); else the age of the next report when it is in hand; else the time since
+    /// the last applied report was written (the next one is newer: an upper bound); else unknown.
     public init(_ tp: TopicPartition, _ p: Position, nowMs: Int64) {
         topicPartition = tp
         committed = p.committed
@@ -46,7 +50,8 @@ public struct PartitionLag: Sendable, Equatable {
         let start = p.committed ?? p.low
         messages = max(0, p.logEnd - start)
         let position = max(start, p.appliedNext ?? start)
-        if position >= p.logEnd {
+        let polledToTheEnd = (p.consumedNext ?? 0) >= p.logEnd && p.nextReportTimestampMs == nil
+        if position >= p.logEnd || polledToTheEnd {
             seconds = 0
         } else if let next = p.nextReportTimestampMs ?? p.lastAppliedTimestampMs {
             seconds = Double(max(0, nowMs - next)) / 1000

@@ -30,10 +30,9 @@ public struct ServiceHealth: Sendable {
     private(set) var joined = false
     private(set) var stopping = false
     private var lastReached: [Dependency: ContinuousClock.Instant] = [:]
-    private var lastProblem: [Dependency: String] = [:]
 
-    /// Start-up reached both dependencies before the service started, so both count as
-    /// reached at `now`.
+    /// Both count as reached at `now`: the probes start with the service and correct this within
+    /// a second, and start-up itself fails when it cannot reach them.
     init(settings: Settings, now: ContinuousClock.Instant) {
         self.settings = settings
         for dependency in Dependency.allCases { lastReached[dependency] = now }
@@ -47,11 +46,6 @@ public struct ServiceHealth: Sendable {
 
     mutating func reached(_ dependency: Dependency, at now: ContinuousClock.Instant) {
         lastReached[dependency] = now
-        lastProblem[dependency] = nil
-    }
-
-    mutating func missed(_ dependency: Dependency, problem: String) {
-        lastProblem[dependency] = problem
     }
 
     mutating func beginStopping() { stopping = true }
@@ -81,8 +75,9 @@ public struct ServiceHealth: Sendable {
         if !joined && !stopping { reasons.append("not joined to the consumer group yet") }
         for dependency in Dependency.allCases {
             guard let since = unreachable(dependency, now: now) else { continue }
-            let problem = lastProblem[dependency].map { ": \($0)" } ?? ""
-            reasons.append("\(dependency.displayName) unreachable for \(Self.wholeSeconds(since)) s\(problem)")
+            // The error itself is logged, not served: an unauthenticated port must not hand out
+            // host names, users or connection strings.
+            reasons.append("\(dependency.displayName) unreachable for \(Self.wholeSeconds(since)) s (the log says why)")
         }
         return Verdict(reasons: reasons)
     }

@@ -43,7 +43,6 @@ public final class ServiceTelemetry: Sendable {
 
     func reached(_ dependency: ServiceHealth.Dependency) { health.withLock { $0.reached(dependency, at: .now) } }
 
-    func missed(_ dependency: ServiceHealth.Dependency, problem: String) { health.withLock { $0.missed(dependency, problem: problem) } }
 
     func outboxStats(_ stats: OutboxStats) { outbox.withLock { $0 = stats } }
 
@@ -100,8 +99,8 @@ public final class ServiceTelemetry: Sendable {
         r.collect("cascade_outbox_oldest_age_seconds", help: "Age of the oldest outbox row, as last probed; 0 when empty.", type: .gauge) { [weak self] in
             self?.currentOutboxStats.map { [Sample($0.oldestAgeSeconds)] } ?? []
         }
-        r.collect("cascade_deliveries_total", help: "Outbox messages the relay handed to Kafka, by result.", type: .counter) {
-            guard let relay else { return [] }
+        r.collect("cascade_deliveries_total", help: "Outbox messages the relay handed to Kafka, by result.", type: .counter) { [weak relay] in
+            guard let relay else { return [] }  // held weakly: the relay holds the metrics
             return [Sample(labels: [("result", "published")], Double(relay.publishedCount)),
                     Sample(labels: [("result", "failed")], Double(relay.failedDeliveryCount)),
                     Sample(labels: [("result", "parked")], Double(relay.parkedCount))]

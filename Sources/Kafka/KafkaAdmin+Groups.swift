@@ -76,6 +76,8 @@ extension KafkaAdmin {
         settings.set("group.id", "cascade-lag-reader")
         settings.set("enable.auto.commit", "false")
         settings.set("enable.partition.eof", "false")
+        // A committed offset retention already deleted reads from the earliest kept report.
+        settings.set("auto.offset.reset", "earliest")
         let reader = try makeNativeClient(RD_KAFKA_CONSUMER, conf: settings.makeNativeConf())
         defer { rd_kafka_destroy(reader) }
         rd_kafka_poll_set_consumer(reader)

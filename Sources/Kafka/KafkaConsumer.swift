@@ -200,10 +200,11 @@ public final class KafkaConsumer {
             callbacks.committedAnswered.formUnion((answered ?? [:]).keys)
         }
         let (assigned, committed) = callbacks.ledger.withLock { ($0.assigned, $0.committed) }
+        let consumed = consumedPositions(Array(assigned))
         var positions: [TopicPartition: PartitionOffsets] = [:]
         for tp in assigned {
             guard let marks = cachedWatermarks(tp) else { continue }
-            positions[tp] = PartitionOffsets(committed: committed[tp], low: marks.low, high: marks.high)
+            positions[tp] = PartitionOffsets(committed: committed[tp], low: marks.low, high: marks.high, consumed: consumed[tp])
         }
         return positions
     }
@@ -212,6 +213,18 @@ public final class KafkaConsumer {
     /// offset (from the low watermark when the group never committed one), as `positions` knows them.
     public func lag(timeoutMs: Int = 2_000) -> [TopicPartition: Int64] {
         positions(timeoutMs: timeoutMs).mapValues(\.lag)
+    }
+
+    /// One past the last message `poll` returned per partition (librdkafka's position; it skips
+    /// transaction markers, which the application never sees), without a broker round trip.
+    private func consumedPositions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        return TopicPartitionList.withNative(partitions) { list in
+            guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+            var positions: [TopicPartition: Int64] = [:]
+            for e in TopicPartitionList.entries(list) where e.offset >= 0 { positions[e.topicPartition] = e.offset }
+            return positions
+        }
     }
 
     /// This member's id in its group, or nil while it has not joined.
@@ -326,10 +339,13 @@ public struct PartitionOffsets: Sendable, Equatable {
     public let committed: Int64?
     public let low: Int64
     public let high: Int64
-    public init(committed: Int64?, low: Int64, high: Int64) {
+    /// One past the last message this consumer polled, when it polled any since it was assigned.
+    public let consumed: Int64?
+    public init(committed: Int64?, low: Int64, high: Int64, consumed: Int64? = nil) {
         self.committed = committed
         self.low = low
         self.high = high
+        self.consumed = consumed
     }
     /// Without a commit, the group starts from the earliest offset (auto.offset.reset).
     public var lag: Int64 { max(0, high - (committed ?? low)) }

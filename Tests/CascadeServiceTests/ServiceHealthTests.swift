@@ -44,12 +44,11 @@ final class ServiceHealthTests: XCTestCase {
     /// A database outage alone keeps the member live (a restart would not help) but not ready.
     func testAnUnreachableDependencyFailsReadinessAfterAFewSecondsNotLiveness() {
         var health = started()
-        health.missed(.postgres, problem: "connection refused")
         XCTAssertTrue(health.readiness(now: t0 + .seconds(5)).healthy, "a blip shorter than unreachableAfter is tolerated")
         health.loopTurned(at: t0 + .seconds(120), joined: true, oldestWorkerProgress: t0 + .seconds(119))
         XCTAssertEqual(health.readiness(now: t0 + .seconds(120)).reasons, [
-            "Kafka (the broker) unreachable for 120 s",
-            "PostgreSQL unreachable for 120 s: connection refused",
+            "Kafka (the broker) unreachable for 120 s (the log says why)",
+            "PostgreSQL unreachable for 120 s (the log says why)",
         ])
         XCTAssertTrue(health.liveness(now: t0 + .seconds(120)).healthy)
         health.reached(.postgres, at: t0 + .seconds(121))
@@ -81,6 +80,16 @@ final class PartitionLagTests: XCTestCase {
         let lag = PartitionLag(tp, .init(committed: 90, low: 0, logEnd: 100, appliedNext: 100, lastAppliedTimestampMs: now - 3_600_000), nowMs: now)
         XCTAssertEqual(lag.messages, 10, "messages follow the commit")
         XCTAssertEqual(lag.seconds, 0, "a quiet partition whose last report is old is not an hour behind")
+    }
+
+    /// A transactional producer's commit marker sits at the log end; no report ever passes it.
+    func testSecondsAreZeroWhenEverythingPolledIsAppliedAndPollingReachedTheLogEnd() {
+        let marker = PartitionLag(tp, .init(committed: 99, low: 0, logEnd: 100, appliedNext: 99, consumedNext: 100,
+                                            lastAppliedTimestampMs: now - 3_600_000), nowMs: now)
+        XCTAssertEqual(marker.seconds, 0)
+        let inHand = PartitionLag(tp, .init(committed: 90, low: 0, logEnd: 100, appliedNext: 90, consumedNext: 100,
+                                            nextReportTimestampMs: now - 1_500), nowMs: now)
+        XCTAssertEqual(inHand.seconds, 1.5, "polled but not applied yet is still behind")
     }
 
     func testSecondsAreTheAgeOfTheNextReportWhenItIsInHand() {

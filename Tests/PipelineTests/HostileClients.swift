@@ -49,11 +49,14 @@ final class HostileClients: Sendable {
         }
     }
 
-    /// Stops every client and waits for their threads (each wakes within its socket timeout).
-    func stop() {
+    /// Stops every client and waits for their threads (each wakes within its socket timeout);
+    /// false when one is still running after 10 s.
+    @discardableResult
+    func stop() -> Bool {
         stopped.store(true, ordering: .relaxed)
         let deadline = Date().addingTimeInterval(10)
         while running.load(ordering: .relaxed) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return running.load(ordering: .relaxed) == 0
     }
 
     private func connectOnce() -> Int32 {

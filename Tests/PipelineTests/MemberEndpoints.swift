@@ -36,9 +36,26 @@ struct MemberEndpoints {
     /// A scrape checked by prometheus_client: every documented metric present and typed.
     /// Returns the checker's summary (sums per family, lag).
     func metrics(file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+        try check(try scrape(), file: file, line: line)
+    }
+
+    /// `/metrics` as curl gets it.
+    func scrape(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let (status, body) = try get("/metrics")
+        XCTAssertEqual(status, 200, "curl /metrics", file: file, line: line)
+        return body
+    }
+
+    /// The sum of a metric's samples in a scrape, read plainly (for quick polling).
+    static func sum(_ name: String, in scrape: String) -> Double {
+        scrape.split(separator: "\n").filter { $0.hasPrefix(name + "{") || $0.hasPrefix(name + " ") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
+
+    /// Checks a scrape with prometheus_client (scripts/contracts/check_metrics.py).
+    func check(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
         let scrape = scratch + ".metrics", summary = scratch + ".summary", problems = scratch + ".problems"
-        let curl = try runScript("curl -sS --max-time 10 -o '\(scrape)' http://127.0.0.1:\(port)/metrics")
-        XCTAssertEqual(curl, 0, "curl /metrics failed", file: file, line: line)
+        try text.write(toFile: scrape, atomically: true, encoding: .utf8)
         let rc = try runScript("python3 scripts/contracts/check_metrics.py '\(scrape)' > '\(summary)' 2> '\(problems)'")
         XCTAssertEqual(rc, 0, "Prometheus' parser or the documented list disagrees: \((try? String(contentsOfFile: problems, encoding: .utf8)) ?? "")",
                        file: file, line: line)

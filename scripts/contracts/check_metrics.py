@@ -11,6 +11,31 @@ import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
+# The label names each family's samples carry (histogram buckets add "le").
+LABELS = {
+    "cascade_build_info": {"version", "librdkafka"},
+    "cascade_reports": {"code"},
+    "cascade_dead_letters": {"reason"},
+    "cascade_subscriptions_fired": {"outcome"},
+    "cascade_rebalances": {"kind"},
+    "cascade_database_errors": {"class"},
+    "cascade_kafka_errors": {"code"},
+    "cascade_consumer_lag_messages": {"topic", "partition"},
+    "cascade_consumer_lag_seconds": {"topic", "partition"},
+    "cascade_consumer_committed_offset": {"topic", "partition"},
+    "cascade_consumer_log_end_offset": {"topic", "partition"},
+    "cascade_deliveries": {"result"},
+    "cascade_dependency_reachable": {"dependency"},
+}
+
+# Families that may have no sample yet: per-partition ones before an assignment, errors
+# before the first one, the outbox's before the first probe.
+MAY_BE_EMPTY = {
+    "cascade_kafka_errors", "cascade_consumer_lag_messages", "cascade_consumer_lag_seconds",
+    "cascade_consumer_committed_offset", "cascade_consumer_log_end_offset",
+    "cascade_outbox_rows", "cascade_outbox_messages", "cascade_outbox_oldest_age_seconds",
+}
+
 # name -> type, as prometheus_client reports families (counters without their _total).
 DOCUMENTED = {
     "cascade_build_info": "gauge",
@@ -59,6 +84,13 @@ def main(path):
             problems.append(f"missing: {name}")
         elif fam.type != kind:
             problems.append(f"{name}: type {fam.type}, documented {kind}")
+        else:
+            if not fam.samples and name not in MAY_BE_EMPTY:
+                problems.append(f"{name}: no samples")
+            for sample in fam.samples:
+                labels = set(sample.labels) - ({"le"} if sample.name.endswith("_bucket") else set())
+                if labels != LABELS.get(name, set()):
+                    problems.append(f"{sample.name}: labels {sorted(labels)}, documented {sorted(LABELS.get(name, set()))}")
     for name in families:
         if name.startswith("cascade_") and name not in DOCUMENTED:
             problems.append(f"undocumented: {name}")
