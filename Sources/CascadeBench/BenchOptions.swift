@@ -8,6 +8,8 @@ struct BenchOptions {
     var workers = 2
     var partitions = 6
     var unbatchedReports = 3_000
+    /// Drains run after the main one, alternating scraped and not, to compare scraping's cost.
+    var scrapePairs = 2
     var latencyRate = 1_000
     var latencySeconds = 30
     var brokers = ProcessInfo.processInfo.environment["CASCADE_BROKERS"] ?? ""
@@ -30,6 +32,7 @@ struct BenchOptions {
           --workers N             cascade's batch workers (default 2)
           --partitions N          report topic partitions (default 6)
           --unbatched-reports N   backlog for the batch-size-1 drain (default 3000)
+          --scrape-pairs N        drains with /metrics scraped every second and without, alternating (default 2 pairs)
           --latency-rate N        reports per second in the latency run (default 1000)
           --latency-seconds N     length of the latency run (default 30)
           --brokers HOSTS         [env CASCADE_BROKERS]
@@ -62,6 +65,7 @@ struct BenchOptions {
             case "--workers": o.workers = int(next())
             case "--partitions": o.partitions = int(next())
             case "--unbatched-reports": o.unbatchedReports = int(next())
+            case "--scrape-pairs": o.scrapePairs = int(next())
             case "--latency-rate": o.latencyRate = int(next())
             case "--latency-seconds": o.latencySeconds = int(next())
             case "--brokers": o.brokers = next()
