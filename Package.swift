@@ -24,14 +24,15 @@ let package = Package(
         .target(name: "CivilCalendar"),
         // A small HTTP/1.1 server (pure request parser + poll(2) loop on its own thread), and
         // Prometheus metrics (registry, text exposition, /proc process metrics). No C beyond libc.
-        .target(name: "HTTP"),
+        .target(name: "ServiceThreads"),
+        .target(name: "HTTP", dependencies: ["ServiceThreads"]),
         .target(name: "Metrics"),
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "ServiceThreads"]),
         // librdkafka's mock cluster, for tests, the benchmark and the demo; never the service.
         .target(name: "KafkaMock", dependencies: ["CRdKafka", "Kafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
-        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain", "HTTP", "Metrics"]),
+        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain", "HTTP", "Metrics", "ServiceThreads"]),
         .target(name: "CascadeCLI", dependencies: ["CascadeService", "HTTP", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "HTTP", "Kafka", "KafkaMock", "Postgres"],

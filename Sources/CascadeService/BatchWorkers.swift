@@ -2,6 +2,7 @@ import CascadeDomain
 import Foundation
 import Kafka
 import Postgres
+import ServiceThreads
 
 /// Applies batches on `count` threads, each with its own PostgreSQL connection and its own
 /// transactions, while the consumer thread keeps polling. A partition always goes to the same

@@ -4,6 +4,7 @@ import HTTP
 import Kafka
 import Postgres
 import Synchronization
+import ServiceThreads
 
 /// The running service: one consumer loop and one outbox relay, each on its own thread with
 /// its own PostgreSQL connection, sharing one idempotent producer.

@@ -2,6 +2,7 @@ import CascadeDomain
 import Foundation
 import Kafka
 import Synchronization
+import ServiceThreads
 
 /// The poll loop's driver: it carries out what `ConsumerLoop` decides. It polls reports, hands
 /// each partition's share to its batch worker (one transaction per batch there), and marks and

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Postgres
+import ServiceThreads
 
 /// Asks one dependency, about once a second, whether it answers, and records it in
 /// `ServiceTelemetry` for readiness, the status line and `cascade_dependency_reachable`.

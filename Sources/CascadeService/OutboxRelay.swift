@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Postgres
 import Synchronization
+import ServiceThreads
 
 /// Publishes outbox rows with the idempotent producer and deletes a row only after every
 /// message in it was acknowledged or parked. A crash anywhere re-sends (never loses) a message;

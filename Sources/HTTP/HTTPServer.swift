@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ServiceThreads
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -94,14 +95,11 @@ public final class HTTPServer: Sendable {
         let (listener, wakeReader, group) = (listener, wake.reader, loopRunning)
         let (maxConnections, policy, handler) = (limits.maxConnections, connectionPolicy(), handler)
         group.enter()
-        let thread = Thread {
-            nameCurrentThread("cascade-http")
+        startServiceThread("cascade-http") {
             ServerLoop(listener: listener, wakeReader: wakeReader, maxConnections: maxConnections,
                        policy: policy, handler: handler).run()
             group.leave()
         }
-        thread.name = "cascade-http"
-        thread.start()
     }
 
     /// Stops serving and closes the listener and every connection. Returns once all are closed;
@@ -138,14 +136,3 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// Linux keeps 15 bytes of a thread's name, and Foundation's `Thread.name` does not reach the
-/// kernel, so `top -H` would not show it without this.
-private func nameCurrentThread(_ name: String) {
-    #if os(Linux)
-    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    defer { close(fd) }
-    let bytes = Array(name.utf8.prefix(15))
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    #endif
-}

@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Synchronization
+import ServiceThreads
 
 /// Where a produced message landed.
 public struct DeliveryReport: Sendable, Equatable {

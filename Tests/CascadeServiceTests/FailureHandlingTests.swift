@@ -140,14 +140,6 @@ final class FailureHandlingTests: XCTestCase {
         XCTAssertNil(ending.current, "giving up on a stop is not a failure")
     }
 
-    private func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return condition()
-    }
 }
 
 final class AppliedLog: Sendable {

@@ -25,14 +25,6 @@ final class WorkerProgressTests: XCTestCase {
         }
     }
 
-    private func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return condition()
-    }
 
     /// A revoke while the database is away: the retrying batch lets the revoked partition's
     /// reports go unmarked (the next owner has them) and keeps the rest, in order, without

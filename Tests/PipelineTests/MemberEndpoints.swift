@@ -33,6 +33,16 @@ struct MemberEndpoints {
         return (status, (try? String(contentsOfFile: body, encoding: .utf8)) ?? "")
     }
 
+    /// Polls `path` until it answers `status` or `timeout` passes; the last answer either way.
+    func await(_ path: String, status: Int, timeout: TimeInterval) throws -> (reached: Bool, body: String) {
+        var last: (status: Int, body: String) = (0, "")
+        let reached = try eventually(timeout: timeout, interval: 0.5) {
+            last = try get(path)
+            return last.status == status
+        }
+        return (reached, last.body)
+    }
+
     /// A scrape checked by prometheus_client: every documented metric present and typed.
     /// Returns the checker's summary (sums per family, lag).
     func metrics(file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {

@@ -127,11 +127,8 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertEqual(summary["lag_messages"]?.number, 120, "lag counts from the group's committed offsets: \(summary)")
         XCTAssertGreaterThan(summary["lag_seconds_max"]?.number ?? 0, 0)
 
-        var health: (status: Int, body: String) = (0, "")
-        XCTAssertTrue(try eventually(timeout: 20, interval: 0.5) {
-            health = try member.get("/healthz")
-            return health.status == 503
-        }, "a wedged worker left liveness green: \(health)")
+        let health = try member.await("/healthz", status: 503, timeout: 20)
+        XCTAssertTrue(health.reached, "a wedged worker left liveness green: \(health.body)")
         XCTAssertTrue(health.body.contains("a worker holding reports has made no progress"), health.body)
         XCTAssertEqual(try member.get("/readyz").status, 200, "wedged is not unready: the dependencies answer")
     }
@@ -147,16 +144,13 @@ final class ObservabilityTests: XCTestCase {
         let consumer = try f.startConsumer(["--batch-size", "20", "--stall-timeout", "10"])
         defer { consumer.signal(SIGKILL) }
         let member = try MemberEndpoints(consumer)
-        XCTAssertTrue(try eventually(timeout: 30, interval: 0.5) { try member.get("/readyz").status == 200 }, consumer.log)
+        XCTAssertTrue(try member.await("/readyz", status: 200, timeout: 30).reached, consumer.log)
         XCTAssertTrue(try eventually(timeout: 60) { try applied() >= 100 })
 
         try database.allowConnections(false)
         try database.terminateSessions()
-        var ready: (status: Int, body: String) = (0, "")
-        XCTAssertTrue(try eventually(timeout: 15, interval: 0.5) {
-            ready = try member.get("/readyz")
-            return ready.status == 503
-        }, "readiness stayed green with PostgreSQL away")
+        let ready = try member.await("/readyz", status: 503, timeout: 15)
+        XCTAssertTrue(ready.reached, "readiness stayed green with PostgreSQL away")
         let unready = Date()
         XCTAssertTrue(ready.body.contains("PostgreSQL unreachable"), ready.body)
         XCTAssertFalse(ready.body.contains("127.0.0.1") || ready.body.contains("postgres://"), "readiness serves no connection details")
@@ -169,7 +163,7 @@ final class ObservabilityTests: XCTestCase {
 
         try database.allowConnections(true)
         _ = try? f.db.query("SELECT 1")  // the test's own session was ended too: this notices, the next query reconnects
-        XCTAssertTrue(try eventually(timeout: 30, interval: 0.5) { try member.get("/readyz").status == 200 }, "readiness did not recover")
+        XCTAssertTrue(try member.await("/readyz", status: 200, timeout: 30).reached, "readiness did not recover")
         XCTAssertTrue(try eventually(timeout: 120) { try applied() == 3000 })
         consumer.signal(SIGTERM)
         XCTAssertEqual(consumer.wait(timeout: 40), 0, consumer.log)
@@ -196,17 +190,14 @@ final class ObservabilityTests: XCTestCase {
         ], logPath: NSTemporaryDirectory() + "\(name)-consume.log")
         defer { consumer.signal(SIGKILL) }
         let member = try MemberEndpoints(consumer)
-        XCTAssertTrue(try eventually(timeout: 60, interval: 0.5) { try member.get("/readyz").status == 200 }, consumer.log)
+        XCTAssertTrue(try member.await("/readyz", status: 200, timeout: 60).reached, consumer.log)
 
         let linesBefore = consumer.log.split(separator: "\n").count
         broker.signal(SIGKILL)
         _ = broker.wait()
         let down = Date()
-        var ready: (status: Int, body: String) = (0, "")
-        XCTAssertTrue(try eventually(timeout: 20, interval: 0.5) {
-            ready = try member.get("/readyz")
-            return ready.status == 503
-        }, "readiness stayed green with the broker gone")
+        let ready = try member.await("/readyz", status: 503, timeout: 20)
+        XCTAssertTrue(ready.reached, "readiness stayed green with the broker gone")
         XCTAssertTrue(ready.body.contains("Kafka (the broker) unreachable"), ready.body)
         XCTAssertEqual(try member.metrics()["dependency_reachable"]?["kafka"]?.number, 0)
         while Date().timeIntervalSince(down) < 30 {
@@ -219,11 +210,8 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertTrue(during.contains { $0.contains(#""msg":"status""#) && $0.contains(#""kafka":"unreachable for"#) }, "the status line says so")
 
         broker = try startBroker()
-        var recovered: (status: Int, body: String) = (0, "")
-        XCTAssertTrue(try eventually(timeout: 60, interval: 0.5) {
-            recovered = try member.get("/readyz")
-            return recovered.status == 200
-        }, "readiness did not recover: \(recovered.body)")
+        let recovered = try member.await("/readyz", status: 200, timeout: 60)
+        XCTAssertTrue(recovered.reached, "readiness did not recover: \(recovered.body)")
         consumer.signal(SIGTERM)
         XCTAssertEqual(consumer.wait(timeout: 40), 0, consumer.log)
     }

@@ -3,10 +3,10 @@ import Foundation
 import Glibc
 #endif
 
-/// Starts a dedicated thread for blocking work (librdkafka, libpq), named so that `top -H`
-/// and `perf` show which one is busy (Foundation's `Thread.name` does not reach the kernel).
-/// Here, below the service layer, so that the producer's poller is named too.
-package func startServiceThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+/// Starts a dedicated thread for blocking work (librdkafka, libpq, sockets), named so that
+/// `top -H` and `perf` show which one is busy (Foundation's `Thread.name` does not reach the
+/// kernel). A module of its own, below Kafka and HTTP, so that every thread Cascade starts is named.
+public func startServiceThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
     let thread = Thread {
         nameCurrentThread(name)
         body()
