@@ -29,8 +29,9 @@ struct MemberEndpoints {
         let body = scratch + ".body", code = scratch + ".code"
         let rc = try runScript("curl -sS --max-time 10 -o '\(body)' -w '%{http_code}' http://127.0.0.1:\(port)\(path) > '\(code)'")
         XCTAssertEqual(rc, 0, "curl failed on \(path)")
-        let status = Int((try? String(contentsOfFile: code, encoding: .utf8)) ?? "") ?? 0
-        return (status, (try? String(contentsOfFile: body, encoding: .utf8)) ?? "")
+        let written = try String(contentsOfFile: code, encoding: .utf8)
+        let status = try XCTUnwrap(Int(written), "curl wrote no status code for \(path): '\(written)'")
+        return (status, try String(contentsOfFile: body, encoding: .utf8))
     }
 
     /// Polls `path` until it answers `status` or `timeout` passes; the last answer either way.
