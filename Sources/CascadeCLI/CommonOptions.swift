@@ -7,7 +7,9 @@ import Postgres
 enum CommonOptions {
     static let databaseURL = OptionSpec.value("database-url", "URL", "PostgreSQL URL (unset: libpq's PG* variables)", env: "DATABASE_URL")
     static let brokers = OptionSpec.value("brokers", "HOSTS", "Kafka bootstrap servers, host:port,...", env: "CASCADE_BROKERS")
-    static let kafkaConfig = OptionSpec.value("kafka-config", "KEY=VALUE", "any librdkafka property", repeatable: true)
+    static let kafkaConfig = OptionSpec.value("kafka-config", "KEY=VALUE",
+                                              "any librdkafka property; also CASCADE_KAFKA_<PROPERTY> variables (see OPERATIONS.md)",
+                                              repeatable: true)
     static let reportsTopic = OptionSpec.value("reports-topic", "TOPIC", "completion reports in", env: "CASCADE_REPORTS_TOPIC",
                                                default: TopicNames.defaults.reports)
     static let resultsTopic = OptionSpec.value("results-topic", "TOPIC", "result records out", env: "CASCADE_RESULTS_TOPIC",
@@ -23,8 +25,11 @@ enum CommonOptions {
                    requests: try args.required("requests-topic"), deadLetters: try args.required("dlq-topic"))
     }
 
+    /// librdkafka properties from `CASCADE_KAFKA_*` variables, then `--kafka-config` flags,
+    /// which win.
     static func kafkaOverrides(_ args: ParsedArguments) throws(UsageError) -> KafkaConfig {
-        var config = KafkaConfig()
+        var config: KafkaConfig
+        do { config = try KafkaConfig.fromEnvironment(args.environment) } catch { throw UsageError(error.message) }
         for item in args.values("kafka-config") {
             do { try config.apply(override: item) } catch { throw UsageError("--kafka-config: \(error.message)") }
         }

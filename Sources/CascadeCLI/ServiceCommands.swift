@@ -27,6 +27,11 @@ enum ServiceCommands {
                 .value("stall-timeout", "SECONDS", "/healthz fails when the poll loop or a worker holding reports makes no progress this long",
                        env: "CASCADE_STALL_TIMEOUT", default: "60"),
                 .value("broker-wait", "SECONDS", "how long start-up waits for the broker before giving up", env: "CASCADE_BROKER_WAIT", default: "60"),
+                .value("database-wait", "SECONDS", "how long start-up waits for PostgreSQL before giving up", env: "CASCADE_DATABASE_WAIT", default: "60"),
+                .value("instance-id", "ID", "group.instance.id: a static member, whose restart within session.timeout.ms moves no partitions",
+                       env: "CASCADE_INSTANCE_ID"),
+                .value("leave-group-file", "PATH", "if this file exists at shutdown, a static member leaves the group (scale-in)",
+                       env: "CASCADE_LEAVE_GROUP_FILE"),
                 .value("shutdown-timeout", "SECONDS", "longest drain after SIGTERM; then exit 75, leaving in-flight work to the next owner",
                        env: "CASCADE_SHUTDOWN_TIMEOUT", default: "20"),
                 .value("auth-tokens", "FILE", "require bearer tokens: JSON {token: [model ids] or \"*\"}", env: "CASCADE_AUTH_TOKENS_FILE"),
@@ -91,6 +96,14 @@ enum ServiceCommands {
             settings.httpListen = listen
         }
         settings.brokerWait = .seconds(try args.int("broker-wait", range: 1...3600)!)
+        settings.databaseWait = .seconds(try args.int("database-wait", range: 1...3600)!)
+        if let instance = args.value("instance-id") {
+            guard instance.utf8.count <= 249, instance.allSatisfy({ !$0.isWhitespace && !$0.isNewline }) else {
+                throw UsageError("--instance-id must be at most 249 bytes without spaces, got '\(instance)'")
+            }
+            settings.instanceId = instance
+        }
+        settings.leaveGroupFile = args.value("leave-group-file")
         if let path = args.value("auth-tokens") {
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }
             do { settings.authorizer = try BearerTokenAuthorizer(json: Array(data)) } catch {
@@ -98,6 +111,8 @@ enum ServiceCommands {
             }
         }
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
+        // An instance id given as a plain librdkafka property is a static member all the same.
+        settings.instanceId = settings.instanceId ?? settings.kafkaOverrides["group.instance.id"]
         if let problem = settings.producerSizeProblem() { throw UsageError(problem) }
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {

@@ -51,6 +51,7 @@ public final class CascadeRuntime: Sendable {
         probes.forEach { $0.start() }
         Log.info("starting", ["http": settings.httpListen.map { "\($0) (port \(httpPort ?? 0))" } ?? "off",
                               "librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
+                              "instance_id": settings.instanceId ?? "(dynamic member)",
                               "topics": settings.topics.all.joined(separator: ","),
                               "database": DatabaseAddress.redacted(settings.databaseURL)])
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
@@ -66,7 +67,7 @@ public final class CascadeRuntime: Sendable {
             }
         }
         if settings.checksTopicSizes { try checkOutputTopicSizes(admin) }
-        let db = try PostgresConnection(url: settings.databaseURL)
+        let db = try waitForDatabase()
         let applied = try Migrator.migrate(db)
         if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
         relay.start()
@@ -77,21 +78,39 @@ public final class CascadeRuntime: Sendable {
     /// was away at start once left the topics to auto-creation (4 partitions on Tansu, not the
     /// configured 6). Bounded by `brokerWait`, then start-up fails and the orchestrator retries.
     private func waitForBroker(_ admin: KafkaAdmin) throws {
-        let deadline = ContinuousClock.now + settings.brokerWait
-        var attempt = 0
+        try waitFor("the broker", at: settings.brokers, within: settings.brokerWait) {
+            _ = try admin.partitionCount(settings.topics.reports, timeoutMs: 5_000)
+        }
+    }
+
+    /// A database still starting (or still being created) is waited for, bounded by
+    /// `databaseWait`, so that a stack started in any order comes up without a restart.
+    private func waitForDatabase() throws -> PostgresConnection {
+        try waitFor("PostgreSQL", at: DatabaseAddress.redacted(settings.databaseURL), within: settings.databaseWait) {
+            try PostgresConnection(url: settings.databaseURL)
+        }
+    }
+
+    /// Tries `attempt` once a second until it succeeds, a signal arrives, or `limit` passes;
+    /// logs the first failure and every fifth, and the recovery.
+    private func waitFor<T>(_ dependency: String, at address: String, within limit: Duration,
+                            _ attempt: () throws -> T) throws -> T {
+        let deadline = ContinuousClock.now + limit
+        var failures = 0
         while true {
             do {
-                _ = try admin.partitionCount(settings.topics.reports, timeoutMs: 5_000)
-                if attempt > 0 { Log.info("broker reachable", ["brokers": settings.brokers, "attempts": "\(attempt + 1)"]) }
-                return
+                let result = try attempt()
+                if failures > 0 { Log.info("\(dependency) reachable", ["address": address, "attempts": "\(failures + 1)"]) }
+                return result
             } catch {
-                attempt += 1
-                if wasSignalled { throw StartupFailure(description: "stopped by a signal before the broker answered") }
+                failures += 1
+                if wasSignalled { throw StartupFailure(description: "stopped by a signal before \(dependency) answered") }
                 if ContinuousClock.now >= deadline {
-                    throw StartupFailure(description: "no broker answered at \(settings.brokers) within \(settings.brokerWait): \(error)")
+                    throw StartupFailure(description: "no answer from \(dependency) at \(address) within \(limit): \(error)")
                 }
-                if attempt == 1 || attempt % 5 == 0 {
-                    Log.warning("waiting for the broker", ["brokers": settings.brokers, "error": "\(error)", "attempt": "\(attempt)"])
+                if failures == 1 || failures % 5 == 0 {
+                    Log.warning("waiting for \(dependency)", ["address": address, "error": "\(error)", "attempt": "\(failures)",
+                                                             "gives_up_after_s": "\(limit.components.seconds)"])
                 }
                 Thread.sleep(forTimeInterval: 1)
             }

@@ -147,7 +147,13 @@ public final class CompletionConsumer: Sendable {
             telemetry.metrics.workerUtilisation.set(share)
             logStatus(consumer, utilisation: share, pending: workers.pendingCount)
         case .close:
-            try consumer.close()
+            let leaving = settings.leavesGroupAtClose { FileManager.default.fileExists(atPath: $0) }
+            if let instance = settings.instanceId {
+                Log.info(leaving ? "static member leaving the group: its partitions move now"
+                                 : "static member closing without leaving: its partitions wait session.timeout.ms for it",
+                         ["instance_id": instance])
+            }
+            try consumer.close(leavingGroup: leaving && settings.instanceId != nil)
         }
         return nil
     }

@@ -30,6 +30,15 @@ public struct ServiceSettings: Sendable {
     public var checksTopicSizes = true
     /// How long start-up waits for the broker to answer before it gives up (exit 1).
     public var brokerWait: Duration = .seconds(60)
+    /// How long start-up waits for PostgreSQL to accept a session before it gives up (exit 1),
+    /// so a stack started in any order comes up without a restart.
+    public var databaseWait: Duration = .seconds(60)
+    /// `group.instance.id`: a static member (KIP-345) that restarts within `session.timeout.ms`
+    /// gets its partitions back without a rebalance; nil is a dynamic member.
+    public var instanceId: String?
+    /// When this file exists at shutdown, a static member leaves the group anyway, so that a
+    /// member being scaled in hands its partitions over at once (a preStop hook writes it).
+    public var leaveGroupFile: String?
     /// Touched about once a second while the poll loop runs and no worker is stalled, for a
     /// liveness probe that reads files.
     public var healthFile: String?
@@ -80,8 +89,15 @@ public struct ServiceSettings: Sendable {
         KafkaConfig(["bootstrap.servers": brokers, "log_level": "3"]).merging(kafkaOverrides.filteringConsumerOnly())
     }
 
+    /// Whether closing the consumer should leave the group: always for a dynamic member, and
+    /// for a static one only when the leave-group file says it is not coming back.
+    public func leavesGroupAtClose(fileExists: (String) -> Bool) -> Bool {
+        guard instanceId != nil else { return true }
+        return leaveGroupFile.map(fileExists) ?? false
+    }
+
     public func consumerConfig() -> KafkaConfig {
-        KafkaConfig([
+        var config = KafkaConfig([
             "bootstrap.servers": brokers,
             "group.id": groupId,
             "client.id": "cascade-consumer",
@@ -100,7 +116,9 @@ public struct ServiceSettings: Sendable {
             // refresh: every 5 minutes by default, every 5 s here (one small request each).
             "topic.metadata.refresh.interval.ms": "5000",
             "log_level": "4",
-        ]).merging(kafkaOverrides)
+        ])
+        if let instanceId { config.set("group.instance.id", instanceId) }
+        return config.merging(kafkaOverrides)
     }
 
     /// The relay hands over a committed batch's messages at once, so they batch without

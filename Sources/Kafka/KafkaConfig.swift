@@ -40,7 +40,10 @@ public struct KafkaConfig: Sendable {
             let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw .invalidArgument("\(key)=\(value): \(cString(errstr))")
+                let reason = cString(errstr)
+                // librdkafka's reason may quote the value; a credential's never leaves here.
+                throw Self.isSensitive(key) ? .invalidArgument("\(key) (value not shown): \(value.isEmpty ? reason : reason.replacing(value, with: "<redacted>"))")
+                                            : .invalidArgument("\(key)=\(value): \(reason)")
             }
         }
         rd_kafka_conf_set_log_cb(conf, clientLogTrampoline)

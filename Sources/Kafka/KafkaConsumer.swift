@@ -236,8 +236,15 @@ public final class KafkaConsumer {
     }
 
     /// Commits what is marked, revokes (running the handler) and leaves the group at once, so
-    /// the partitions move without waiting for the session timeout.
-    public func close() throws(KafkaError) {
+    /// the partitions move without waiting for the session timeout. A static member
+    /// (`group.instance.id`) does not leave on close (KIP-345): its partitions wait
+    /// `session.timeout.ms` for it to come back. `leavingGroup` makes it leave all the same, by
+    /// unsubscribing first: an unsubscribe is not a termination, so librdkafka sends LeaveGroup.
+    public func close(leavingGroup: Bool = false) throws(KafkaError) {
+        if leavingGroup {
+            let err = rd_kafka_unsubscribe(handle)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unsubscribe") }
+        }
         let err = rd_kafka_consumer_close(handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "close") }
     }

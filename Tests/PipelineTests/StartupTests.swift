@@ -48,6 +48,35 @@ final class StartupTests: XCTestCase {
         XCTAssertFalse(fits.log.contains("is below the"), "a report limit that fits passes the size check: \(fits.log)")
     }
 
+    /// librdkafka properties from `CASCADE_KAFKA_*` variables reach the clients, and a flag for
+    /// the same property wins; a variable that names no property is a usage error naming it.
+    func testKafkaPropertiesFromTheEnvironmentApplyAndFlagsWin() throws {
+        func consume(_ args: [String], _ env: [String: String], _ name: String) throws -> ChildProcess {
+            try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1"] + args,
+                             environment: ProcessInfo.processInfo.environment.merging(env) { $1 }, logPath: logPath(name))
+        }
+        let fromEnv = try consume([], ["CASCADE_KAFKA_MESSAGE_MAX_BYTES": "1000000"], "env")
+        XCTAssertEqual(fromEnv.wait(timeout: 30), 2, fromEnv.log)
+        XCTAssertTrue(fromEnv.log.contains("message.max.bytes=1000000 is below"), fromEnv.log)
+
+        let flagWins = try consume(["--kafka-config", "message.max.bytes=2000000", "--kafka-config", "no.such.property=1"],
+                                   ["CASCADE_KAFKA_MESSAGE_MAX_BYTES": "1000000"], "env-flag")
+        XCTAssertEqual(flagWins.wait(timeout: 30), 2, flagWins.log)
+        XCTAssertTrue(flagWins.log.contains("no.such.property"), flagWins.log)
+        XCTAssertFalse(flagWins.log.contains("is below"), flagWins.log)
+
+        let badName = try consume([], ["CASCADE_KAFKA_sasl_password": "hunter2"], "env-bad")
+        XCTAssertEqual(badName.wait(timeout: 30), 2, badName.log)
+        XCTAssertTrue(badName.log.contains("CASCADE_KAFKA_sasl_password does not name a librdkafka property"), badName.log)
+        XCTAssertTrue(badName.log.contains("usage: cascade consume"), "the verb's usage follows: \(badName.log)")
+        XCTAssertFalse(badName.log.contains("hunter2"), badName.log)
+
+        let unknownSecret = try consume([], ["CASCADE_KAFKA_SASL_NO_SUCH_PASSWORD": "hunter2"], "env-secret")
+        XCTAssertEqual(unknownSecret.wait(timeout: 30), 2, unknownSecret.log)
+        XCTAssertTrue(unknownSecret.log.contains("sasl.no.such.password (value not shown)"), unknownSecret.log)
+        XCTAssertFalse(unknownSecret.log.contains("hunter2"), unknownSecret.log)
+    }
+
     /// With `--topic-partitions 0` nothing creates the topics; once someone does, reports flow
     /// within seconds (librdkafka's 5-minute metadata refresh once made it 318 s). Every line
     /// Cascade writes meanwhile is JSON.
