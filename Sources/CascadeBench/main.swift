@@ -97,7 +97,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
 /// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
 /// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would.
-@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false) throws -> (rate: Double, rssKB: [Int]) {
+@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false) throws
+    -> (rate: Double, rssKB: [Int], cpuSeconds: Double) {
     let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
     try scenario.createTopics(on: mainBroker, partitions: options.partitions)
     say("\(name): seeding \(count) jobs and producing \(count) reports")
@@ -128,6 +129,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     }
     let state = counter.snapshot
     let rss = memory.stop()
+    // From the process's start: its start-up (connect, migrate, join) is a small part of this.
+    let cpu = cpuSeconds(consumer.pid) ?? .nan
     if let scraper {
         let (scrapes, failures) = scraper.stop()
         say("\(name): \(scrapes) scrapes of /metrics, \(failures) failed")
@@ -141,7 +144,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     if state.counts[scenario.topics.results] != count { problems.append("\(state.counts[scenario.topics.results] ?? 0) result records") }
     if state.counts[scenario.topics.requests] != successes { problems.append("\(state.counts[scenario.topics.requests] ?? 0) requests") }
     if !problems.isEmpty { fail("\(name): end state wrong: \(problems.joined(separator: "; "))") }
-    return (Double(count) / seconds, rss)
+    return (Double(count) / seconds, rss, cpu)
 }
 
 // MARK: latency
@@ -266,8 +269,13 @@ if !options.skip.contains("json-shapes") {
 }
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
-    let (rate, rss) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
+    let (rate, rss, cpu) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
     record("drain_reports_per_s", rate, "reports/s")
+    // What a member costs: the figures behind a pod's CPU request (docs/SCALING.md).
+    record("cascade_cpu_us_per_report", cpu * 1e6 / Double(options.reports), "µs", [
+        ("cpu_seconds", .number(String(format: "%.2f", cpu))),
+        ("cores_while_draining", .number(String(format: "%.2f", cpu * rate / Double(options.reports)))),
+    ])
     let peakMB = Double(rss.max() ?? 0) / 1024
     let mid = rss.isEmpty ? 0 : Double(rss[rss.count / 2]) / 1024, last = Double(rss.last ?? 0) / 1024
     record("drain_peak_rss_mb", peakMB, "MB", [("mid_drain_rss_mb", .number(String(format: "%.1f", mid))),
@@ -289,7 +297,7 @@ if !options.skip.contains("drain-scraped") && options.scrapePairs > 0 {
     record("drain_scraped_vs_unscraped", median(scraped) / median(plain), "x", extra)
 }
 if !options.skip.contains("unbatched") {
-    let (rate, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
+    let (rate, _, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
     record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
 }
 
