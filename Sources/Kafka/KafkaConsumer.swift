@@ -238,15 +238,25 @@ public final class KafkaConsumer {
     /// Commits what is marked, revokes (running the handler) and leaves the group at once, so
     /// the partitions move without waiting for the session timeout. A static member
     /// (`group.instance.id`) does not leave on close (KIP-345): its partitions wait
-    /// `session.timeout.ms` for it to come back. `leavingGroup` makes it leave all the same, by
-    /// unsubscribing first: an unsubscribe is not a termination, so librdkafka sends LeaveGroup.
-    public func close(leavingGroup: Bool = false) throws(KafkaError) {
-        if leavingGroup {
-            let err = rd_kafka_unsubscribe(handle)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unsubscribe") }
-        }
+    /// `session.timeout.ms` for it to come back. `leavingGroup` makes it leave all the same.
+    public func close(leavingGroup: Bool = false, leaveTimeout: Duration = .seconds(10)) throws(KafkaError) {
+        if leavingGroup { try leaveGroup(within: leaveTimeout) }
         let err = rd_kafka_consumer_close(handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "close") }
+    }
+
+    /// librdkafka sends a static member's LeaveGroup only once an unsubscribe's revoke has been
+    /// served by a poll, and only if close has not begun (a closing static member never
+    /// leaves). So: unsubscribe, then poll, which runs the revoke handler, until librdkafka
+    /// clears the member id, as it does when it sends LeaveGroup. Messages fetched before the
+    /// unsubscribe are dropped unmarked: the partitions' next owner reads them.
+    private func leaveGroup(within limit: Duration) throws(KafkaError) {
+        let err = rd_kafka_unsubscribe(handle)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unsubscribe") }
+        let deadline = ContinuousClock.now + limit
+        while memberId != nil && ContinuousClock.now < deadline {
+            do { _ = try poll(maxMessages: 1_000, timeoutMs: 100) } catch { callbacks.report(error) }
+        }
     }
 
     private static func messageErrorContext(_ m: UnsafeMutablePointer<rd_kafka_message_t>) -> String {
