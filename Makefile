@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test run bench services stop-services clean
+.PHONY: build test lint run bench services stop-services clean
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -18,10 +18,16 @@ stop-services:
 
 # Unit and integration tests against the real PostgreSQL and broker, with contracts checked by
 # clients no one here wrote (curl, prometheus_client, confluent-kafka: scripts/test-tools.sh).
-test: services
+test: services lint
 	scripts/test-tools.sh
 	swift build --build-tests $(SWIFT_FLAGS)
 	$(WITH_ENV) swift test --skip-build --disable-swift-testing $(SWIFT_FLAGS)
+
+# The deployment files, checked without a cluster or a Docker engine by tools no one here wrote
+# (kubernetes-validate, kubectl kustomize, promtool, hadolint, the compose-spec schema):
+# see scripts/lint-deploy.sh and docs/OPERATIONS.md, "Deploying it".
+lint:
+	scripts/lint-deploy.sh
 
 # The whole pipeline on an embedded broker and a private PostgreSQL, with demo data.
 run: services build
