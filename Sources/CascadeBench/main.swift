@@ -321,7 +321,7 @@ for f in figures {
 }
 print(lines, terminator: "")
 if let path = options.jsonOut {
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     handle.seekToEndOfFile()
     handle.write(Data(lines.utf8))

@@ -6,6 +6,8 @@ import Postgres
 
 enum CommonOptions {
     static let databaseURL = OptionSpec.value("database-url", "URL", "PostgreSQL URL (unset: libpq's PG* variables)", env: "DATABASE_URL")
+    static let databaseWait = OptionSpec.value("database-wait", "SECONDS", "how long start-up waits for PostgreSQL before giving up",
+                                                env: "CASCADE_DATABASE_WAIT", default: "60")
     static let brokers = OptionSpec.value("brokers", "HOSTS", "Kafka bootstrap servers, host:port,...", env: "CASCADE_BROKERS")
     static let kafkaConfig = OptionSpec.value("kafka-config", "KEY=VALUE",
                                               "any librdkafka property; also CASCADE_KAFKA_<PROPERTY> variables (see OPERATIONS.md)",

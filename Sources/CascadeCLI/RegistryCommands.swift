@@ -8,9 +8,12 @@ enum RegistryCommands {
         [migrate, modelCreate, versionCreate, subscriptionCreate, subscriptionList, subscriptionSetStatus, jobCreate, jobGet]
     }
 
+    /// Run as an init container or a compose one-shot, it may start before PostgreSQL: it waits,
+    /// as `consume` does.
     static let migrate = CommandSpec(["migrate"], "Apply the schema migrations that are missing (idempotent).",
-                                     options: [CommonOptions.databaseURL]) { args in
-        let db = try PostgresConnection(url: args.value("database-url"))
+                                     options: [CommonOptions.databaseURL, CommonOptions.databaseWait]) { args in
+        let db = try DependencyWait.database(args.value("database-url"),
+                                             within: .seconds(try args.int("database-wait", range: 1...3600)!))
         let applied = try Migrator.migrate(db)
         CommonOptions.print(["applied": .array(applied.map { .int($0) }), "schema_version": .int(Migrator.latestVersion)])
         return 0

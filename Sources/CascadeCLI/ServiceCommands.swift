@@ -27,7 +27,7 @@ enum ServiceCommands {
                 .value("stall-timeout", "SECONDS", "/healthz fails when the poll loop or a worker holding reports makes no progress this long",
                        env: "CASCADE_STALL_TIMEOUT", default: "60"),
                 .value("broker-wait", "SECONDS", "how long start-up waits for the broker before giving up", env: "CASCADE_BROKER_WAIT", default: "60"),
-                .value("database-wait", "SECONDS", "how long start-up waits for PostgreSQL before giving up", env: "CASCADE_DATABASE_WAIT", default: "60"),
+                CommonOptions.databaseWait,
                 .value("instance-id", "ID", "group.instance.id: a static member, whose restart within session.timeout.ms moves no partitions",
                        env: "CASCADE_INSTANCE_ID"),
                 .value("leave-group-file", "PATH", "if this file exists at shutdown, a static member leaves the group (scale-in)",
@@ -97,12 +97,6 @@ enum ServiceCommands {
         }
         settings.brokerWait = .seconds(try args.int("broker-wait", range: 1...3600)!)
         settings.databaseWait = .seconds(try args.int("database-wait", range: 1...3600)!)
-        if let instance = args.value("instance-id") {
-            guard instance.utf8.count <= 249, instance.allSatisfy({ !$0.isWhitespace && !$0.isNewline }) else {
-                throw UsageError("--instance-id must be at most 249 bytes without spaces, got '\(instance)'")
-            }
-            settings.instanceId = instance
-        }
         settings.leaveGroupFile = args.value("leave-group-file")
         if let path = args.value("auth-tokens") {
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }
@@ -111,14 +105,30 @@ enum ServiceCommands {
             }
         }
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
-        // An instance id given as a plain librdkafka property is a static member all the same.
-        settings.instanceId = settings.instanceId ?? settings.kafkaOverrides["group.instance.id"]
+        settings.instanceId = try instanceId(flag: args.value("instance-id"), property: settings.kafkaOverrides["group.instance.id"])
         if let problem = settings.producerSizeProblem() { throw UsageError(problem) }
         // Fail on a bad librdkafka property now, with exit code 2, not later in a thread.
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {
             throw UsageError("invalid Kafka configuration: \(error.message)")
         }
         return settings
+    }
+
+    /// The static member's id, from `--instance-id` or the `group.instance.id` property (one
+    /// id: the log and the leave decision must name the one librdkafka uses), checked as the
+    /// broker would check it, so a bad one is exit 2 rather than a failed join.
+    static func instanceId(flag: String?, property: String?) throws(UsageError) -> String? {
+        if let flag, let property, flag != property {
+            throw UsageError("--instance-id \(flag) and group.instance.id=\(property) disagree; give one")
+        }
+        guard let id = flag ?? property else { return nil }
+        let legal = id.utf8.allSatisfy { b in
+            (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x2e || b == 0x5f || b == 0x2d
+        }
+        guard !id.isEmpty, id.utf8.count <= 249, legal else {
+            throw UsageError("the instance id must be 1 to 249 of a-z A-Z 0-9 . _ - (Kafka's rule), got '\(id)'")
+        }
+        return id
     }
 
     static let report = CommandSpec(

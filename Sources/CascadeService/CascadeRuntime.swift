@@ -67,7 +67,7 @@ public final class CascadeRuntime: Sendable {
             }
         }
         if settings.checksTopicSizes { try checkOutputTopicSizes(admin) }
-        let db = try waitForDatabase()
+        let db = try DependencyWait.database(settings.databaseURL, within: settings.databaseWait, stopRequested: { wasSignalled })
         let applied = try Migrator.migrate(db)
         if !applied.isEmpty { Log.info("schema migrated", ["versions": applied.map(String.init).joined(separator: ",")]) }
         relay.start()
@@ -78,42 +78,9 @@ public final class CascadeRuntime: Sendable {
     /// was away at start once left the topics to auto-creation (4 partitions on Tansu, not the
     /// configured 6). Bounded by `brokerWait`, then start-up fails and the orchestrator retries.
     private func waitForBroker(_ admin: KafkaAdmin) throws {
-        try waitFor("the broker", at: settings.brokers, within: settings.brokerWait) {
+        try DependencyWait.retrying("the broker", at: settings.brokers, within: settings.brokerWait,
+                                    stopRequested: { wasSignalled }) {
             _ = try admin.partitionCount(settings.topics.reports, timeoutMs: 5_000)
-        }
-    }
-
-    /// A database still starting (or still being created) is waited for, bounded by
-    /// `databaseWait`, so that a stack started in any order comes up without a restart.
-    private func waitForDatabase() throws -> PostgresConnection {
-        try waitFor("PostgreSQL", at: DatabaseAddress.redacted(settings.databaseURL), within: settings.databaseWait) {
-            try PostgresConnection(url: settings.databaseURL)
-        }
-    }
-
-    /// Tries `attempt` once a second until it succeeds, a signal arrives, or `limit` passes;
-    /// logs the first failure and every fifth, and the recovery.
-    private func waitFor<T>(_ dependency: String, at address: String, within limit: Duration,
-                            _ attempt: () throws -> T) throws -> T {
-        let deadline = ContinuousClock.now + limit
-        var failures = 0
-        while true {
-            do {
-                let result = try attempt()
-                if failures > 0 { Log.info("\(dependency) reachable", ["address": address, "attempts": "\(failures + 1)"]) }
-                return result
-            } catch {
-                failures += 1
-                if wasSignalled { throw StartupFailure(description: "stopped by a signal before \(dependency) answered") }
-                if ContinuousClock.now >= deadline {
-                    throw StartupFailure(description: "no answer from \(dependency) at \(address) within \(limit): \(error)")
-                }
-                if failures == 1 || failures % 5 == 0 {
-                    Log.warning("waiting for \(dependency)", ["address": address, "error": "\(error)", "attempt": "\(failures)",
-                                                             "gives_up_after_s": "\(limit.components.seconds)"])
-                }
-                Thread.sleep(forTimeInterval: 1)
-            }
         }
     }
 

@@ -147,13 +147,16 @@ public final class CompletionConsumer: Sendable {
             telemetry.metrics.workerUtilisation.set(share)
             logStatus(consumer, utilisation: share, pending: workers.pendingCount)
         case .close:
-            let leaving = settings.leavesGroupAtClose { FileManager.default.fileExists(atPath: $0) }
-            if let instance = settings.instanceId {
-                Log.info(leaving ? "static member leaving the group: its partitions move now"
-                                 : "static member closing without leaving: its partitions wait session.timeout.ms for it",
-                         ["instance_id": instance])
+            let closing = settings.closing { FileManager.default.fileExists(atPath: $0) }
+            switch closing {
+            case .dynamicLeave: break
+            case .staticStay:
+                Log.info("static member closing without leaving: its partitions wait session.timeout.ms for it",
+                         ["instance_id": settings.instanceId ?? ""])
+            case .staticLeave:
+                Log.info("static member leaving the group: its partitions move now", ["instance_id": settings.instanceId ?? ""])
             }
-            try consumer.close(leavingGroup: leaving && settings.instanceId != nil)
+            try consumer.close(leavingGroup: closing == .staticLeave)
         }
         return nil
     }

@@ -61,7 +61,7 @@ package enum OutboxStore {
     package static func settle(_ rows: [SettledRow], on db: PostgresConnection) throws {
         let statements = parkAndDelete(rows)
         if statements.count == 1 { _ = try db.pipeline(statements) } else if !statements.isEmpty {
-            try db.withTransaction { try $0.commit(with: statements) }
+            _ = try db.withTransaction { try $0.commit(with: statements) }
         }
     }
 

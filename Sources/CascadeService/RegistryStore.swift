@@ -22,7 +22,7 @@ public struct RegistryStore {
     }
 
     public func upsertVersion(modelId: String, version: String, status: VersionStatus) throws {
-        try naming(model: modelId) {
+        _ = try naming(model: modelId) {
             try db.query("""
                 INSERT INTO model_versions (model_id, version, status) VALUES ($1, $2, $3)
                 ON CONFLICT (model_id, version) DO UPDATE SET status = EXCLUDED.status

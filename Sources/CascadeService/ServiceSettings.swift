@@ -89,11 +89,19 @@ public struct ServiceSettings: Sendable {
         KafkaConfig(["bootstrap.servers": brokers, "log_level": "3"]).merging(kafkaOverrides.filteringConsumerOnly())
     }
 
-    /// Whether closing the consumer should leave the group: always for a dynamic member, and
-    /// for a static one only when the leave-group file says it is not coming back.
-    public func leavesGroupAtClose(fileExists: (String) -> Bool) -> Bool {
-        guard instanceId != nil else { return true }
-        return leaveGroupFile.map(fileExists) ?? false
+    /// What closing the consumer does to the membership.
+    public enum Closing: Equatable, Sendable {
+        /// A dynamic member: librdkafka leaves the group on close, as always.
+        case dynamicLeave
+        /// A static member coming back (a restart): it keeps its partitions for the session.
+        case staticStay
+        /// A static member being scaled in (the leave-group file exists): it leaves anyway.
+        case staticLeave
+    }
+
+    public func closing(fileExists: (String) -> Bool) -> Closing {
+        guard instanceId != nil else { return .dynamicLeave }
+        return leaveGroupFile.map(fileExists) ?? false ? .staticLeave : .staticStay
     }
 
     public func consumerConfig() -> KafkaConfig {

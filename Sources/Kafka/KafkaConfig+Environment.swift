@@ -1,7 +1,7 @@
 /// librdkafka properties given as environment variables, for orchestrators that configure
 /// through ConfigMaps and Secrets rather than flags: `CASCADE_KAFKA_SASL_USERNAME=u` sets
 /// `sasl.username`. The name after the prefix is the property upper-cased, with `.` written `_`,
-/// `_` written `__` and `-` written `___` (the mapping Confluent's images use for `KAFKA_`).
+/// `-` written `__` and `_` written `___` (the mapping Confluent's images use for `KAFKA_`).
 extension KafkaConfig {
     public static let environmentPrefix = "CASCADE_KAFKA_"
 
@@ -13,14 +13,14 @@ extension KafkaConfig {
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) && !value.isEmpty {
             guard let property = propertyName(environmentName: String(name.dropFirst(prefix.count))) else {
                 throw .invalidArgument("\(name) does not name a librdkafka property: after \(prefix) use upper-case "
-                    + "letters and digits, with _ for '.', __ for '_' and ___ for '-' (e.g. \(prefix)SASL_USERNAME)")
+                    + "letters and digits, with _ for '.', __ for '-' and ___ for '_' (e.g. \(prefix)SASL_USERNAME)")
             }
             config.set(property, value)
         }
         return config
     }
 
-    /// `SESSION_TIMEOUT_MS` → `session.timeout.ms`, `LOG__LEVEL` → `log_level`; nil for
+    /// `SESSION_TIMEOUT_MS` → `session.timeout.ms`, `LOG___LEVEL` → `log_level`; nil for
     /// anything else (lower case, other characters, four underscores, or one at either end).
     public static func propertyName(environmentName: String) -> String? {
         var property = ""
@@ -29,8 +29,8 @@ extension KafkaConfig {
             switch underscores {
             case 0: return true
             case 1: property.append(".")
-            case 2: property.append("_")
-            case 3: property.append("-")
+            case 2: property.append("-")
+            case 3: property.append("_")
             default: return false
             }
             underscores = 0
@@ -49,12 +49,5 @@ extension KafkaConfig {
             }
         }
         return property.isEmpty || underscores > 0 ? nil : property
-    }
-
-    /// Properties whose values are credentials: never written to a log or an error.
-    public static func isSensitive(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        return ["password", "secret", "jaas", "oauthbearer.config", "key.pem", "ssl.key", "token", "keystore"]
-            .contains { lowered.contains($0) }
     }
 }

@@ -32,6 +32,13 @@ public struct KafkaConfig: Sendable {
         return merged
     }
 
+    /// Properties whose values are credentials: never written to a log or an error.
+    public static func isSensitive(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["password", "passphrase", "secret", "private.key", "jaas", "oauthbearer.config", "key.pem", "ssl.key", "token", "keystore"]
+            .contains { lowered.contains($0) }
+    }
+
     /// Builds an `rd_kafka_conf_t`. The caller owns it until `rd_kafka_new` takes it.
     package func makeNativeConf() throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!

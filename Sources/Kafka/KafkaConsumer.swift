@@ -240,7 +240,10 @@ public final class KafkaConsumer {
     /// (`group.instance.id`) does not leave on close (KIP-345): its partitions wait
     /// `session.timeout.ms` for it to come back. `leavingGroup` makes it leave all the same.
     public func close(leavingGroup: Bool = false, leaveTimeout: Duration = .seconds(10)) throws(KafkaError) {
-        if leavingGroup { try leaveGroup(within: leaveTimeout) }
+        if leavingGroup {
+            // A failed leave still closes: the partitions then wait out the session instead.
+            do { try leaveGroup(within: leaveTimeout) } catch { callbacks.report(error) }
+        }
         let err = rd_kafka_consumer_close(handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "close") }
     }
@@ -255,7 +258,7 @@ public final class KafkaConsumer {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "unsubscribe") }
         let deadline = ContinuousClock.now + limit
         while memberId != nil && ContinuousClock.now < deadline {
-            do { _ = try poll(maxMessages: 1_000, timeoutMs: 100) } catch { callbacks.report(error) }
+            if let message = rd_kafka_consumer_poll(handle, 100) { rd_kafka_message_destroy(message) }
         }
     }
 

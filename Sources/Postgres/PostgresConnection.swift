@@ -24,7 +24,10 @@ public final class PostgresConnection {
                 PQconnectdbParams(keywords, values, 1)
             }
         }!
-        try checkConnected(context: "connect")
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = ConnectFailure.scrubbed("connect: \(errorMessage())", url: url)
+            throw PostgresError(kind: .connectionLost, sqlState: nil, message: message)
+        }
         try configureSession()
     }
 

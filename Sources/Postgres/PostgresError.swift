@@ -40,6 +40,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
         kind == .serializationFailure || kind == .deadlock || kind == .connectionLost || kind == .temporarilyUnavailable
     }
 
+    /// A connection attempt that waiting cannot cure: credentials refused by the server, or a
+    /// malformed connection string. Workers retry every connection failure all the same (a
+    /// password may be fixed while they run); a start-up wait gives up at once.
+    public var isPermanentConnectFailure: Bool {
+        kind == .connectionLost && sqlState == nil && ConnectFailure.isPermanent(message)
+    }
+
     public static func client(_ message: String) -> PostgresError {
         PostgresError(kind: .client, sqlState: nil, message: message)
     }

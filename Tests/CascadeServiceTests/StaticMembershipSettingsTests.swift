@@ -13,24 +13,21 @@ final class StaticMembershipSettingsTests: XCTestCase {
     }
 
     func testADynamicMemberAlwaysLeaves() {
-        XCTAssertTrue(settings(instance: nil, file: nil).leavesGroupAtClose { _ in false })
-        XCTAssertTrue(settings(instance: nil, file: "/run/leave").leavesGroupAtClose { _ in false })
+        XCTAssertEqual(settings(instance: nil, file: nil).closing { _ in false }, .dynamicLeave)
+        XCTAssertEqual(settings(instance: nil, file: "/run/leave").closing { _ in true }, .dynamicLeave)
     }
 
     func testAStaticMemberStaysUnlessItsLeaveFileExists() {
-        XCTAssertFalse(settings(instance: "cascade-0", file: nil).leavesGroupAtClose { _ in true })
-        XCTAssertFalse(settings(instance: "cascade-0", file: "/run/leave").leavesGroupAtClose { _ in false })
+        XCTAssertEqual(settings(instance: "cascade-0", file: nil).closing { _ in true }, .staticStay)
+        XCTAssertEqual(settings(instance: "cascade-0", file: "/run/leave").closing { _ in false }, .staticStay)
         var asked: [String] = []
-        XCTAssertTrue(settings(instance: "cascade-0", file: "/run/leave").leavesGroupAtClose { asked.append($0); return true })
+        XCTAssertEqual(settings(instance: "cascade-0", file: "/run/leave").closing { asked.append($0); return true }, .staticLeave)
         XCTAssertEqual(asked, ["/run/leave"])
     }
 
-    func testTheInstanceIdBecomesGroupInstanceIdAndAnOverrideWins() throws {
+    func testTheInstanceIdBecomesGroupInstanceIdForTheConsumerOnly() throws {
         XCTAssertNil(settings(instance: nil, file: nil).consumerConfig()["group.instance.id"])
         XCTAssertEqual(settings(instance: "cascade-2", file: nil).consumerConfig()["group.instance.id"], "cascade-2")
-        var overridden = settings(instance: "cascade-2", file: nil)
-        overridden.kafkaOverrides = KafkaConfig(["group.instance.id": "other"])
-        XCTAssertEqual(overridden.consumerConfig()["group.instance.id"], "other")
         XCTAssertNil(settings(instance: "cascade-2", file: nil).producerConfig()["group.instance.id"])
     }
 }

@@ -23,9 +23,9 @@ final class KafkaConfigTests: XCTestCase {
 
 /// `CASCADE_KAFKA_<PROPERTY>` variables: the form a ConfigMap or a Secret gives librdkafka properties.
 final class KafkaEnvironmentTests: XCTestCase {
-    func testNamesMapToPropertiesWithUnderscoresForDotsUnderscoresAndDashes() {
-        let cases = ["SESSION_TIMEOUT_MS": "session.timeout.ms", "SASL_USERNAME": "sasl.username", "LOG__LEVEL": "log_level",
-                     "A___B": "a-b", "SSL_CA_LOCATION": "ssl.ca.location", "X9": "x9", "API_VERSION_REQUEST": "api.version.request"]
+    func testNamesMapToPropertiesAsConfluentsImagesMapThem() {
+        let cases = ["SESSION_TIMEOUT_MS": "session.timeout.ms", "SASL_USERNAME": "sasl.username", "LOG___LEVEL": "log_level",
+                     "A__B": "a-b", "SSL_CA_LOCATION": "ssl.ca.location", "X9": "x9", "API_VERSION_REQUEST": "api.version.request"]
         for (name, property) in cases { XCTAssertEqual(KafkaConfig.propertyName(environmentName: name), property, name) }
     }
 
@@ -52,7 +52,7 @@ final class KafkaEnvironmentTests: XCTestCase {
 
     func testCredentialsAreRecognisedAndNeverEchoedWhenRefused() throws {
         for key in ["sasl.password", "ssl.key.password", "ssl.key.pem", "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config",
-                    "ssl.keystore.password"] {
+                    "ssl.keystore.password", "sasl.oauthbearer.assertion.private.key.passphrase"] {
             XCTAssertTrue(KafkaConfig.isSensitive(key), key)
         }
         for key in ["sasl.username", "bootstrap.servers", "session.timeout.ms", "security.protocol"] {

@@ -39,9 +39,11 @@ final class DependencyWaitTests: XCTestCase {
     }
 
     func testConsumeGivesUpOnTheDatabaseAfterItsWaitAndSaysWhy() throws {
+        let started = Date()
         let consumer = try f.startConsumer(["--database-wait", "2"])
         defer { consumer.signal(SIGKILL) }
         XCTAssertEqual(consumer.wait(timeout: 60), 1, consumer.log)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15, "the wait is bounded by --database-wait 2")
         let failure = try XCTUnwrap(consumer.log.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
             .first { $0["msg"] == "could not start" }, consumer.log)
         let reason = failure["error"]?.stringValue ?? ""
@@ -57,5 +59,21 @@ final class DependencyWaitTests: XCTestCase {
         consumer.signal(SIGTERM)
         XCTAssertEqual(consumer.wait(timeout: 30), 0, consumer.log)
         XCTAssertTrue(consumer.log.contains("stopped before the start completed"), consumer.log)
+    }
+
+    /// A URL whose password libpq cannot parse: waiting cannot cure it, so start-up stops at
+    /// once, and libpq's message (which quotes the bad token) reaches the log scrubbed.
+    func testAMalformedURLStopsTheStartAtOnceWithoutLoggingItsPassword() throws {
+        for command in [["consume", "--brokers", try TestEnvironment.brokers, "--http-listen", "127.0.0.1:0"], ["migrate"]] {
+            let started = Date()
+            let process = try ChildProcess(PipelineFixture.binary, command + ["--database-url", "postgres://cascade:hun%zzter2@127.0.0.1:1/db"],
+                                           logPath: NSTemporaryDirectory() + "\(TestEnvironment.unique("badurl")).log")
+            defer { process.signal(SIGKILL) }
+            XCTAssertEqual(process.wait(timeout: 30), 1, process.log)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "no 60 s wait for a URL that cannot work: \(process.log)")
+            XCTAssertTrue(process.log.contains("refused us"), process.log)
+            XCTAssertTrue(process.log.contains("invalid percent-encoded token"), "libpq's reason is kept: \(process.log)")
+            XCTAssertFalse(process.log.contains("hun%zzter2"), process.log)
+        }
     }
 }

@@ -35,7 +35,7 @@ final class ObservabilityTests: XCTestCase {
         messages += (0..<unknown).map { OutgoingMessage(topic: f.topics.reports, key: "nosuch-\($0)", value: report("\(f.id)-nosuch-\($0)")) }
         messages += (0..<malformed).map { OutgoingMessage(topic: f.topics.reports, key: "bad-\($0)", value: "{not json \($0)") }
         messages += (1..<repeats + 1).map { OutgoingMessage(topic: f.topics.reports, key: "\(f.id)-\(batch)-\($0)", value: report("\(f.id)-\(batch)-\($0)")) }
-        for chunk in oneByOne ? messages.map { [$0] } : [messages] {
+        for chunk in oneByOne ? messages.map({ [$0] }) : [messages] {
             for result in try f.producer.sendAndWait(chunk) { _ = try result.get() }
         }
         return messages.count

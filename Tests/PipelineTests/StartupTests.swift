@@ -65,6 +65,10 @@ final class StartupTests: XCTestCase {
         XCTAssertTrue(flagWins.log.contains("no.such.property"), flagWins.log)
         XCTAssertFalse(flagWins.log.contains("is below"), flagWins.log)
 
+        let confluentForm = try consume([], ["CASCADE_KAFKA_LOG___LEVEL": "banana"], "env-underscore")
+        XCTAssertEqual(confluentForm.wait(timeout: 30), 2, confluentForm.log)
+        XCTAssertTrue(confluentForm.log.contains("log_level=banana"), "___ is an underscore, as in Confluent's images: \(confluentForm.log)")
+
         let badName = try consume([], ["CASCADE_KAFKA_sasl_password": "hunter2"], "env-bad")
         XCTAssertEqual(badName.wait(timeout: 30), 2, badName.log)
         XCTAssertTrue(badName.log.contains("CASCADE_KAFKA_sasl_password does not name a librdkafka property"), badName.log)
@@ -75,6 +79,23 @@ final class StartupTests: XCTestCase {
         XCTAssertEqual(unknownSecret.wait(timeout: 30), 2, unknownSecret.log)
         XCTAssertTrue(unknownSecret.log.contains("sasl.no.such.password (value not shown)"), unknownSecret.log)
         XCTAssertFalse(unknownSecret.log.contains("hunter2"), unknownSecret.log)
+    }
+
+    /// A static member's id follows Kafka's rule, and one id only: the flag and the property
+    /// may not disagree (the log and the leave decision must name the id librdkafka uses).
+    func testABadOrConflictingInstanceIdIsAUsageError() throws {
+        for (args, expected) in [
+            (["--instance-id", "cascade 0"], "the instance id must be 1 to 249 of a-z A-Z 0-9 . _ - (Kafka's rule), got 'cascade 0'"),
+            (["--instance-id", String(repeating: "a", count: 250)], "the instance id must be 1 to 249"),
+            (["--kafka-config", "group.instance.id=café"], "got 'café'"),
+            (["--instance-id", "cascade-0", "--kafka-config", "group.instance.id=cascade-1"],
+             "--instance-id cascade-0 and group.instance.id=cascade-1 disagree"),
+        ] {
+            let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1"] + args,
+                                           logPath: logPath("instance"))
+            XCTAssertEqual(process.wait(timeout: 30), 2, process.log)
+            XCTAssertTrue(process.log.contains(expected), "\(args): \(process.log)")
+        }
     }
 
     /// With `--topic-partitions 0` nothing creates the topics; once someone does, reports flow

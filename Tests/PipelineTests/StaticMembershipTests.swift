@@ -81,13 +81,15 @@ final class StaticMembershipTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: leaveFile, contents: Data()))
         defer { try? FileManager.default.removeItem(atPath: leaveFile) }
 
+        let signalled = Date()
         a.signal(SIGTERM)
         XCTAssertEqual(a.wait(timeout: 40), 0, a.log)
-        let left = Date()
         XCTAssertTrue(a.log.contains("static member leaving the group"), a.log)
-        // The session is 30 s: without a LeaveGroup the survivor would wait that long at least.
-        XCTAssertTrue(eventually(timeout: 20) { owned(b).count == 3 }, "the survivor took every partition: \(b.log)")
-        XCTAssertLessThan(Date().timeIntervalSince(left), 20)
+        // The session is 30 s: without a LeaveGroup the survivor would wait that long, and then
+        // for the new group to form. With one, only the forming: Tansu takes about half the
+        // session timeout for it (measured 19 s from the signal, drain included).
+        XCTAssertTrue(eventually(timeout: 60) { owned(b).count == 3 }, "the survivor took every partition: \(b.log)")
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 28, "partitions moved by the session timeout, not a LeaveGroup")
         try assertReportsAnswered("static-scale-in")
     }
 }
