@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, arrows one way: C modules -> Kafka / Postgres (owners of the C handles)
+// Layers, arrows one way: C modules -> Kafka / Postgres / Crypto (owners of the C handles)
 // -> CascadeDomain (pure, no I/O) -> CascadeService (wiring) -> cascade (the command).
 let package = Package(
     name: "Cascade",
@@ -21,7 +21,14 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         .target(name: "CivilCalendar"),
+        // The owner of libcrypto: SHA-256, HMAC-SHA256 and JWS signature verification (RS256, ES256).
+        .target(name: "Crypto", dependencies: ["CLibCrypto"]),
         // A small HTTP/1.1 server (pure request parser + poll(2) loop on its own thread), and
         // Prometheus metrics (registry, text exposition, /proc process metrics). No C beyond libc.
         .target(name: "ServiceThreads"),
@@ -40,6 +47,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Kafka", "Postgres"], path: "Tests/Support"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaMock", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CLibCrypto"]),
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),

@@ -42,7 +42,8 @@ public final class ServiceMetrics: Sendable {
         batchReports = r.histogram("cascade_batch_reports", help: "Reports per applied batch (one transaction).",
                                    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000])
         batchDuration = r.histogram("cascade_batch_duration_seconds", help: "Time to apply a batch, retries included.",
-                                    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+                                    // Up to the stall timeout's range: a batch waiting on a lock for a minute must not read as 10 s.
+                                    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300])
         reportAgeAtCommit = r.histogram("cascade_report_age_at_commit_seconds",
                                         help: "From a report's Kafka timestamp to the commit of its batch.",
                                         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300])
@@ -100,6 +101,9 @@ public final class ServiceMetrics: Sendable {
     }
 
     func recordRebalance(_ event: RebalanceEvent) {
+        // A cooperative rebalance calls back with an empty list on members whose partitions did
+        // not change: not a change of assignment.
+        guard !event.partitions.isEmpty else { return }
         switch event {
         case .assigned: rebalances.labels("assigned").increment()
         case .revoked: rebalances.labels("revoked").increment()
