@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "KafkaMock", dependencies: ["CRdKafka", "Kafka"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
-        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "CascadeDomain", "HTTP", "Metrics", "ServiceThreads"]),
+        .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "Crypto", "CascadeDomain", "HTTP", "Metrics", "ServiceThreads"]),
         .target(name: "CascadeCLI", dependencies: ["CascadeService", "HTTP", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "HTTP", "Kafka", "KafkaMock", "Postgres"],

@@ -1,0 +1,168 @@
+import CascadeDomain
+import Crypto
+import Foundation
+import Synchronization
+
+/// The platform's bearer tokens, verified (TokenVerification's order) against a JWKS file.
+///
+/// Handler fleets reuse one token for its lifetime, so a verified token's decision is cached
+/// under the token's SHA-256 until its `exp` (plus the leeway): a cached token costs a hash and
+/// a lookup instead of an RSA verification. Only decisions with a verified signature are
+/// cached; a changed JWKS clears the cache. The JWKS file is re-read when its mtime changes
+/// (looked at most once a second), on `reload()` (SIGHUP), and once when a token names a kid it
+/// does not hold (at most once a second, so made-up kids cannot make it re-read per report).
+public final class JWTAuthorizer: ReportAuthorizer, Sendable {
+    public struct Settings: Sendable {
+        public var jwksPath: String
+        public var policy: TokenPolicy
+        /// HS256, for development only.
+        public var hs256Secret: [UInt8]?
+        public var cacheCapacity = 10_000
+
+        public init(jwksPath: String, policy: TokenPolicy, hs256Secret: [UInt8]? = nil) {
+            self.jwksPath = jwksPath
+            self.policy = policy
+            self.hs256Secret = hs256Secret
+        }
+    }
+
+    private struct Cached {
+        let decision: AuthorizationDecision
+        let expiresAt: Int64
+    }
+
+    private struct KeyFile {
+        var keys = VerificationKeys.empty
+        var modified: Date?
+        var lastLook: ContinuousClock.Instant?
+        var lastForcedRead: ContinuousClock.Instant?
+        var reloadRequested = false
+    }
+
+    private let settings: Settings
+    private let keyFile = Mutex(KeyFile())
+    private let cache: Mutex<LRUCache<TokenDigest, Cached>>
+    private let rejections = Mutex<[String: Int]>([:])
+    private let clock: @Sendable () -> Int64
+
+    /// Reads the JWKS now: a start with a missing or unreadable key set is refused.
+    public init(settings: Settings, nowSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws {
+        self.settings = settings
+        self.clock = nowSeconds
+        cache = Mutex(LRUCache(capacity: settings.cacheCapacity))
+        let loaded = try Self.read(settings.jwksPath)
+        keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
+        Self.logLoad(loaded.keys, path: settings.jwksPath)
+    }
+
+    /// Rejections so far, by reason (for `cascade_auth_rejections_total`).
+    public var rejectionCounts: [String: Int] { rejections.withLock { $0 } }
+
+    /// SIGHUP: the next report re-reads the JWKS.
+    public func reload() { keyFile.withLock { $0.reloadRequested = true } }
+
+    public func authorize(_ report: CompletionReport) -> AuthorizationDecision {
+        let now = clock()
+        refreshKeysIfChanged()
+        let header = report.authorization
+        let digest = header.map { TokenDigest(SHA256.digest($0.utf8)) }
+        if let digest, let cached = cache.withLock({ $0.value(for: digest) }) {
+            // The leeway the policy grants at exp: a cached token expires exactly when a fresh one would.
+            if now - max(0, settings.policy.leewaySeconds) <= cached.expiresAt { return cached.decision }
+            cache.withLock { $0.removeValue(for: digest) }
+        }
+        var outcome = verify(header, now: now)
+        if case .failure(.unknownKey) = outcome, forceReread() { outcome = verify(header, now: now) }
+        switch outcome {
+        case .success(let grant):
+            if let digest { cache.withLock { $0.set(Cached(decision: .allowed, expiresAt: grant.expiresAt), for: digest) } }
+            return .allowed
+        case .failure(let rejection):
+            rejections.withLock { $0[rejection.reason, default: 0] += 1 }
+            return rejection.isForbidden ? .forbidden(rejection.message) : .unauthenticated(rejection.message)
+        }
+    }
+
+    private func verify(_ header: String?, now: Int64) -> Result<TokenGrant, TokenRejection> {
+        let keys = keyFile.withLock { $0.keys }
+        let secret = settings.hs256Secret
+        return TokenVerification.verify(authorization: header, keys: keys.keys, hs256Configured: secret != nil,
+                                        policy: settings.policy, nowSeconds: now) { algorithm, key, input, signature in
+            if algorithm == .hs256 { return secret.map { HMACSHA256.isValid(signature, key: $0, message: input) } ?? false }
+            return key.map { keys.isValid(algorithm, key: $0, input: input, signature: signature) } ?? false
+        }
+    }
+
+    // MARK: the key file
+
+    /// At most once a second, or at once after SIGHUP: a new mtime means a new key set.
+    private func refreshKeysIfChanged() {
+        let now = ContinuousClock.now
+        let due = keyFile.withLock { file -> Bool in
+            guard file.reloadRequested || file.lastLook.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            file.lastLook = now
+            return true
+        }
+        guard due else { return }
+        let forced = keyFile.withLock { file in defer { file.reloadRequested = false }; return file.reloadRequested }
+        let modified = (try? FileManager.default.attributesOfItem(atPath: settings.jwksPath)[.modificationDate]) as? Date
+        guard forced || modified != keyFile.withLock({ $0.modified }) else { return }
+        reread()
+    }
+
+    /// A token naming a kid we lack: re-read once, unless we did within the last second.
+    private func forceReread() -> Bool {
+        let now = ContinuousClock.now
+        let allowed = keyFile.withLock { file -> Bool in
+            if let last = file.lastForcedRead, now - last < .seconds(1) { return false }
+            file.lastForcedRead = now
+            return true
+        }
+        return allowed && reread()
+    }
+
+    /// Replaces the key set and clears the cache; keeps the old set when the file is unreadable
+    /// or malformed (a half-written file must not lock every caller out). True when replaced.
+    @discardableResult
+    private func reread() -> Bool {
+        do {
+            let loaded = try Self.read(settings.jwksPath)
+            keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
+            cache.withLock { $0.removeAll() }
+            Self.logLoad(loaded.keys, path: settings.jwksPath)
+            return true
+        } catch {
+            Log.warning("JWKS not re-read; keeping the previous keys", ["path": settings.jwksPath, "error": "\(error)"])
+            return false
+        }
+    }
+
+    private static func read(_ path: String) throws -> (keys: VerificationKeys, modified: Date?) {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+        guard let data = FileManager.default.contents(atPath: path) else { throw JWKSError("cannot read \(path)") }
+        return (try VerificationKeys(jwks: Array(data)), modified)
+    }
+
+    private static func logLoad(_ keys: VerificationKeys, path: String) {
+        Log.info("JWKS loaded", ["path": path, "keys": keys.keys.map { $0.keyId ?? "(no kid)" }.joined(separator: ","),
+                                 "skipped": keys.skipped.joined(separator: "; ")])
+    }
+}
+
+/// A token's SHA-256 as a cache key: four words hash faster than a 32-byte array.
+struct TokenDigest: Hashable, Sendable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ digest: [UInt8]) {
+        func word(_ i: Int) -> UInt64 { digest[i * 8..<i * 8 + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        words = (word(0), word(1), word(2), word(3))
+    }
+
+    static func == (a: TokenDigest, b: TokenDigest) -> Bool { a.words == b.words }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
