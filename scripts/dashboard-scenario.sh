@@ -181,7 +181,7 @@ KAFKA_ARGS=(--kafka-config session.timeout.ms=6000 --kafka-config heartbeat.inte
             --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false
             --kafka-config max.in.flight.requests.per.connection=1)
 start_member() {  # start_member N PORT
-  "$CASCADE" consume --brokers "$CASCADE_BROKERS" --database-url "$DB_URL" --group "$RUN" "${TOPIC_ARGS[@]}" \
+  "$CASCADE" consume --auth none --brokers "$CASCADE_BROKERS" --database-url "$DB_URL" --group "$RUN" "${TOPIC_ARGS[@]}" \
     "${KAFKA_ARGS[@]}" --http-listen "127.0.0.1:$2" >"$WORK/member$1.log" 2>&1 &
   CHILDREN+=($!)
 }

@@ -9,7 +9,7 @@ eval "$(scripts/services.sh env)"
 BIN=.build/debug/cascade
 ID="failover$RANDOM$RANDOM"
 DIR=$(mktemp -d)
-args=(consume --group "$ID" --reports-topic "$ID.reports" --results-topic "$ID.results" --requests-topic "$ID.requests"
+args=(consume --auth none --group "$ID" --reports-topic "$ID.reports" --results-topic "$ID.results" --requests-topic "$ID.requests"
       --dlq-topic "$ID.dlq" --topic-partitions 6 --status-interval 60 --http-listen 127.0.0.1:0 "$@")
 "$BIN" "${args[@]}" >"$DIR/a.log" 2>&1 & A=$!
 sleep 1

@@ -47,8 +47,9 @@ struct Scenario {
     }
 
     /// Starts `cascade consume` on this scenario's topics.
-    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int, extraConfig: [String] = []) throws -> ConsumerProcess {
-        var args = ["consume", "--brokers", brokers, "--group", "bench-\(runId)-\(name)",
+    func startConsumer(_ options: BenchOptions, brokers: String, batchSize: Int, extraConfig: [String] = [],
+                       auth: [String] = ["--auth", "none"]) throws -> ConsumerProcess {
+        var args = ["consume"] + auth + ["--brokers", brokers, "--group", "bench-\(runId)-\(name)",
                     "--reports-topic", topics.reports, "--results-topic", topics.results, "--requests-topic", topics.requests,
                     "--dlq-topic", topics.deadLetters, "--topic-partitions", "0", "--batch-size", "\(batchSize)", "--workers", "\(options.workers)",
                     "--status-interval", "1", "--http-listen", "127.0.0.1:0",

@@ -34,9 +34,8 @@ enum ServiceCommands {
                        env: "CASCADE_LEAVE_GROUP_FILE"),
                 .value("shutdown-timeout", "SECONDS", "longest drain after SIGTERM; then exit 75, leaving in-flight work to the next owner",
                        env: "CASCADE_SHUTDOWN_TIMEOUT", default: "20"),
-                .value("auth-tokens", "FILE", "require bearer tokens: JSON {token: [model ids] or \"*\"}", env: "CASCADE_AUTH_TOKENS_FILE"),
                 CommonOptions.kafkaConfig,
-            ]
+            ] + AuthOptions.all
     ) { args in
         let settings = try settings(args)
         let shutdownTimeout = Duration.seconds(try args.int("shutdown-timeout", range: 1...3600)!)
@@ -98,12 +97,6 @@ enum ServiceCommands {
         settings.brokerWait = .seconds(try args.int("broker-wait", range: 1...3600)!)
         settings.databaseWait = .seconds(try args.int("database-wait", range: 1...3600)!)
         settings.leaveGroupFile = args.value("leave-group-file")
-        if let path = args.value("auth-tokens") {
-            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--auth-tokens: cannot read \(path)") }
-            do { settings.authorizer = try BearerTokenAuthorizer(json: Array(data)) } catch {
-                throw UsageError("--auth-tokens \(path): \(error.description)")
-            }
-        }
         settings.kafkaOverrides = try CommonOptions.kafkaOverrides(args)
         settings.instanceId = try instanceId(flag: args.value("instance-id"), property: settings.kafkaOverrides["group.instance.id"])
         if let problem = settings.producerSizeProblem() { throw UsageError(problem) }
@@ -111,6 +104,8 @@ enum ServiceCommands {
         do { _ = try KafkaConsumer(config: settings.consumerConfig()) } catch {
             throw UsageError("invalid Kafka configuration: \(error.message)")
         }
+        // Last, so that every other mistake is reported first; it may read the JWKS.
+        settings.authorizer = try AuthOptions.authorizer(args)
         return settings
     }
 

@@ -76,14 +76,18 @@ public struct CompletionPlanner: Sendable {
     public var authorizer: any ReportAuthorizer
     /// The largest dead letter to publish (the report limit); larger ones are cut and parked.
     public var deadLetterSizeLimit: Int
+    /// Names a redacted credential in a dead letter (the service passes SHA-256).
+    public var credentialFingerprint: DeadLetter.CredentialFingerprint
 
     public init(topics: TopicNames = .defaults, depthLimit: Int = SubscriptionFiring.defaultDepthLimit,
                 authorizer: any ReportAuthorizer = AllowAllAuthorizer(),
-                deadLetterSizeLimit: Int = ReportLimits.defaults.maximumBytes) {
+                deadLetterSizeLimit: Int = ReportLimits.defaults.maximumBytes,
+                credentialFingerprint: @escaping DeadLetter.CredentialFingerprint = { _ in "unknown" }) {
         self.topics = topics
         self.depthLimit = depthLimit
         self.authorizer = authorizer
         self.deadLetterSizeLimit = deadLetterSizeLimit
+        self.credentialFingerprint = credentialFingerprint
     }
 
     /// Applies the inputs in order, as if one at a time: a later report for a job sees what an
@@ -100,7 +104,7 @@ public struct CompletionPlanner: Sendable {
             case let .rejected(raw, rejection):
                 let reason = DeadLetter.clipped(rejection.message, to: DeadLetter.reasonLimit)
                 let (letter, original) = DeadLetter.message(raw, reason: reason, topic: topics.deadLetters,
-                                                            sizeLimit: deadLetterSizeLimit)
+                                                            sizeLimit: deadLetterSizeLimit, fingerprint: credentialFingerprint)
                 effects.outbox.append(letter)
                 effects.deadLetters.append(rejection.kind)
                 if let original { effects.parked.append(original) }

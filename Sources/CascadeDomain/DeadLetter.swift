@@ -9,9 +9,10 @@ public enum DeadLetter {
     /// cut letter carries `dlq-original-size`; the original is kept durably (parked). Key and
     /// headers are never cut: if they alone pass the limit the value is empty, and the
     /// envelope Cascade allows beyond the limit (ServiceSettings.envelopeBytes) absorbs them.
-    public static func message(_ raw: RawReport, reason: String, topic: String, sizeLimit: Int)
+    public static func message(_ raw: RawReport, reason: String, topic: String, sizeLimit: Int,
+                               fingerprint: CredentialFingerprint = { _ in "unknown" })
         -> (letter: OutboxMessage, original: ParkedMessage?) {
-        var headers = raw.headers.map { OutboxHeader($0.name, $0.value) }
+        var headers = raw.headers.map { OutboxHeader($0.name, redacted($0, fingerprint: fingerprint)) }
         headers.append(OutboxHeader("event-id", raw.source.eventId(.deadLetter).lowercasedText))
         headers.append(OutboxHeader("dlq-reason", clipped(reason, to: reasonLimit)))
         headers.append(OutboxHeader("dlq-source-topic", raw.source.topic))
@@ -26,6 +27,21 @@ public enum DeadLetter {
         let cut = OutboxMessage(topic: topic, key: raw.key, value: Array(value.prefix(room)), headers: cutHeaders)
         let why = "dead letter cut from \(value.count) to \(room) value bytes to fit the \(sizeLimit)-byte limit; this is the original"
         return (cut, ParkedMessage(message: whole, reason: why))
+    }
+
+    /// The first 8 hex digits of a credential's SHA-256: enough to tell which token a caller
+    /// sent (they can hash theirs), too few to be of use to anyone reading dead letters.
+    public typealias CredentialFingerprint = @Sendable ([UInt8]) -> String
+
+    /// Anyone who can read dead letters can read their headers, so an `Authorization` header
+    /// is replaced: `Bearer <redacted sha256:1a2b3c4d>` (the scheme kept when it is a plain word).
+    static func redacted(_ header: (name: String, value: [UInt8]?), fingerprint: CredentialFingerprint) -> [UInt8]? {
+        guard header.name.lowercased() == "authorization", let value = header.value else { return header.value }
+        let space = value.firstIndex(of: 0x20)
+        let scheme = space.map { Array(value[..<$0]) } ?? []
+        let isWord = !scheme.isEmpty && scheme.count <= 16 && scheme.allSatisfy { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7a }
+        let credential = isWord ? Array(value[(space! + 1)...]) : value
+        return Array(((isWord ? String(decoding: scheme, as: UTF8.self) + " " : "") + "<redacted sha256:\(fingerprint(credential))>").utf8)
     }
 
     /// `text` itself when short enough, else its first characters and an ellipsis.

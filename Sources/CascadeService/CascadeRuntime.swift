@@ -33,6 +33,7 @@ public final class CascadeRuntime: Sendable {
         telemetry = ServiceTelemetry(metrics: metrics, health: ServiceHealth.Settings(stallTimeout: settings.stallTimeout), relay: relay)
         consumer = CompletionConsumer(settings: settings, relay: relay, ending: ending, telemetry: telemetry)
         probes = [.kafka(settings, telemetry: telemetry), .postgres(settings, telemetry: telemetry)]
+        if let jwt = settings.authorizer as? JWTAuthorizer { metrics.countRejections(of: jwt) }
         // Bound now, so that a port in use fails the start before anything else happens.
         http = try settings.httpListen.map { [telemetry] address in
             try HTTPServer(listen: address) { ObservabilityEndpoints.respond(to: $0, telemetry: telemetry) }
@@ -52,6 +53,7 @@ public final class CascadeRuntime: Sendable {
         Log.info("starting", ["http": settings.httpListen.map { "\($0) (port \(httpPort ?? 0))" } ?? "off",
                               "librdkafka": KafkaLibrary.versionString, "brokers": settings.brokers, "group": settings.groupId,
                               "instance_id": settings.instanceId ?? "(dynamic member)",
+                              "auth": settings.authMode,
                               "topics": settings.topics.all.joined(separator: ","),
                               "database": DatabaseAddress.redacted(settings.databaseURL)])
         if KafkaLibrary.isOlderThanRecommended { Log.warning(KafkaLibrary.startupLine) }
@@ -118,6 +120,14 @@ public final class CascadeRuntime: Sendable {
     public func watchSignals() {
         signalSources.withLock { sources in
             guard sources.isEmpty else { return }
+            // SIGHUP re-reads the JWKS (with --auth jwt); it never stops the service.
+            if let jwt = settings.authorizer as? JWTAuthorizer {
+                signal(SIGHUP, SIG_IGN)
+                let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+                reload.setEventHandler { Log.info("SIGHUP: the JWKS is re-read before the next report"); jwt.reload() }
+                reload.resume()
+                sources.append(reload)
+            }
             for sig in [SIGINT, SIGTERM] {
                 signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())

@@ -13,13 +13,14 @@ import Synchronization
 /// does not hold (at most once a second, so made-up kids cannot make it re-read per report).
 public final class JWTAuthorizer: ReportAuthorizer, Sendable {
     public struct Settings: Sendable {
-        public var jwksPath: String
+        /// Nil only in the HS256 development mode: no JWKS, no RS256 or ES256.
+        public var jwksPath: String?
         public var policy: TokenPolicy
         /// HS256, for development only.
         public var hs256Secret: [UInt8]?
         public var cacheCapacity = 10_000
 
-        public init(jwksPath: String, policy: TokenPolicy, hs256Secret: [UInt8]? = nil) {
+        public init(jwksPath: String?, policy: TokenPolicy, hs256Secret: [UInt8]? = nil) {
             self.jwksPath = jwksPath
             self.policy = policy
             self.hs256Secret = hs256Secret
@@ -50,9 +51,10 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         self.settings = settings
         self.clock = nowSeconds
         cache = Mutex(LRUCache(capacity: settings.cacheCapacity))
-        let loaded = try Self.read(settings.jwksPath)
+        guard let path = settings.jwksPath else { return }
+        let loaded = try Self.read(path)
         keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
-        Self.logLoad(loaded.keys, path: settings.jwksPath)
+        Self.logLoad(loaded.keys, path: path)
     }
 
     /// Rejections so far, by reason (for `cascade_auth_rejections_total`).
@@ -97,6 +99,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
 
     /// At most once a second, or at once after SIGHUP: a new mtime means a new key set.
     private func refreshKeysIfChanged() {
+        guard let path = settings.jwksPath else { return }
         let now = ContinuousClock.now
         let due = keyFile.withLock { file -> Bool in
             guard file.reloadRequested || file.lastLook.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
@@ -105,7 +108,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         }
         guard due else { return }
         let forced = keyFile.withLock { file in defer { file.reloadRequested = false }; return file.reloadRequested }
-        let modified = (try? FileManager.default.attributesOfItem(atPath: settings.jwksPath)[.modificationDate]) as? Date
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
         guard forced || modified != keyFile.withLock({ $0.modified }) else { return }
         reread()
     }
@@ -125,14 +128,15 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
     /// or malformed (a half-written file must not lock every caller out). True when replaced.
     @discardableResult
     private func reread() -> Bool {
+        guard let path = settings.jwksPath else { return false }
         do {
-            let loaded = try Self.read(settings.jwksPath)
+            let loaded = try Self.read(path)
             keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
             cache.withLock { $0.removeAll() }
-            Self.logLoad(loaded.keys, path: settings.jwksPath)
+            Self.logLoad(loaded.keys, path: path)
             return true
         } catch {
-            Log.warning("JWKS not re-read; keeping the previous keys", ["path": settings.jwksPath, "error": "\(error)"])
+            Log.warning("JWKS not re-read; keeping the previous keys", ["path": path, "error": "\(error)"])
             return false
         }
     }

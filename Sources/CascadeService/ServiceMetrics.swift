@@ -112,6 +112,15 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// The text `/metrics` serves.
+    /// Bearer tokens refused (401 and 403), by reason: `expired`, `bad_signature`,
+    /// `insufficient_scope`, … (TokenRejection.reason, a fixed set).
+    func countRejections(of authorizer: JWTAuthorizer) {
+        registry.collect("cascade_auth_rejections_total", help: "Bearer tokens refused (401, 403), by reason.", type: .counter) {
+            [weak authorizer] in
+            (authorizer?.rejectionCounts ?? [:]).sorted { $0.key < $1.key }.map { Sample(labels: [("reason", $0.key)], Double($0.value)) }
+        }
+    }
+
     public func render() -> String { registry.render() }
 }
 

@@ -1,4 +1,5 @@
 import CascadeDomain
+import Crypto
 import Kafka
 
 /// Everything `cascade consume` needs, already validated by the command line.
@@ -51,9 +52,23 @@ public struct ServiceSettings: Sendable {
     /// Who may complete which jobs; the default accepts every report.
     public var authorizer: any ReportAuthorizer = AllowAllAuthorizer()
 
+    /// The first 8 hex digits of a credential's SHA-256, naming a redacted token in a dead letter.
+    static let credentialFingerprint: DeadLetter.CredentialFingerprint = { credential in
+        SHA256.digest(credential).prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    /// How reports are authorized, for the start-up line: jwt, tokens or none.
+    public var authMode: String {
+        switch authorizer {
+        case is JWTAuthorizer: "jwt"
+        case is BearerTokenAuthorizer: "tokens"
+        default: "none"
+        }
+    }
+
     package var planner: CompletionPlanner {
         CompletionPlanner(topics: topics, depthLimit: depthLimit, authorizer: authorizer,
-                          deadLetterSizeLimit: limits.maximumBytes)
+                          deadLetterSizeLimit: limits.maximumBytes, credentialFingerprint: Self.credentialFingerprint)
     }
 
     /// Room for what Cascade adds around a report's bytes: a downstream request's envelope

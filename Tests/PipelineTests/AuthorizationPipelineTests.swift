@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `cascade consume --auth-tokens FILE`: reports without a valid bearer token are answered 401,
+/// `cascade consume --auth tokens --auth-tokens FILE`: reports without a valid bearer token are answered 401,
 /// tokens for other models 403, and neither touches the job.
 final class AuthorizationPipelineTests: XCTestCase {
     func testBearerTokensGateCompletionAndRejectionsTouchNothing() throws {
@@ -12,7 +12,7 @@ final class AuthorizationPipelineTests: XCTestCase {
         let model = try f.model("auth"), other = try f.model("auth-other")
         let tokens = NSTemporaryDirectory() + "\(f.id)-tokens.json"
         try Data(#"{"good-token": ["\#(model)"], "other-token": ["\#(other)"]}"#.utf8).write(to: URL(fileURLWithPath: tokens))
-        let consumer = try f.startConsumer(["--auth-tokens", tokens])
+        let consumer = try f.startConsumer(["--auth", "tokens", "--auth-tokens", tokens])
         defer { consumer.signal(SIGTERM); consumer.wait() }
 
         let job = try f.startedJob(model)
@@ -35,7 +35,7 @@ final class AuthorizationPipelineTests: XCTestCase {
     func testATokenFileThatIsNotATokenMapIsAConfigurationError() throws {
         let bad = NSTemporaryDirectory() + "cascade-bad-tokens-\(UUID().uuidString.prefix(6)).json"
         try Data("[1, 2]".utf8).write(to: URL(fileURLWithPath: bad))
-        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth-tokens", bad],
+        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth", "tokens", "--auth-tokens", bad],
                                        logPath: bad + ".log")
         XCTAssertEqual(process.wait(), 2)
         XCTAssertTrue(process.log.contains("cascade consume: --auth-tokens \(bad): "), process.log)
@@ -43,7 +43,7 @@ final class AuthorizationPipelineTests: XCTestCase {
 
     func testAnUnreadableTokenFileIsAConfigurationError() throws {
         let missing = NSTemporaryDirectory() + "cascade-no-tokens-\(UUID().uuidString.prefix(6)).json"
-        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth-tokens", missing],
+        let process = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth", "tokens", "--auth-tokens", missing],
                                        logPath: missing + ".log")
         XCTAssertEqual(process.wait(), 2)
         XCTAssertTrue(process.log.contains("cascade consume: --auth-tokens: cannot read \(missing)"), process.log)

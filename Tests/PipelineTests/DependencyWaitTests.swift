@@ -64,7 +64,7 @@ final class DependencyWaitTests: XCTestCase {
     /// A URL whose password libpq cannot parse: waiting cannot cure it, so start-up stops at
     /// once, and libpq's message (which quotes the bad token) reaches the log scrubbed.
     func testAMalformedURLStopsTheStartAtOnceWithoutLoggingItsPassword() throws {
-        for command in [["consume", "--brokers", try TestEnvironment.brokers, "--http-listen", "127.0.0.1:0"], ["migrate"]] {
+        for command in [["consume", "--auth", "none", "--brokers", try TestEnvironment.brokers, "--http-listen", "127.0.0.1:0"], ["migrate"]] {
             let started = Date()
             let process = try ChildProcess(PipelineFixture.binary, command + ["--database-url", "postgres://cascade:hun%zzter2@127.0.0.1:1/db"],
                                            logPath: NSTemporaryDirectory() + "\(TestEnvironment.unique("badurl")).log")

@@ -131,7 +131,7 @@ final class JWTAuthorizerTests: XCTestCase {
         settings.jwksPath = directory + "/jwks.json"
         let verifier = try JWTAuthorizer(settings: settings)
         Thread.sleep(forTimeInterval: 1.1)
-        try Data("{\"keys\": [".utf8).write(to: URL(fileURLWithPath: settings.jwksPath))
+        try Data("{\"keys\": [".utf8).write(to: URL(fileURLWithPath: directory + "/jwks.json"))
         verifier.reload()
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "a half-written file keeps the old keys")
     }

@@ -183,7 +183,7 @@ final class ObservabilityTests: XCTestCase {
         var broker = try startBroker()
         defer { broker.signal(SIGKILL) }
         let consumer = try ChildProcess(PipelineFixture.binary, [
-            "consume", "--brokers", brokers, "--database-url", f.databaseURL, "--topic-partitions", "3", "--http-listen", "127.0.0.1:0",
+            "consume", "--auth", "none", "--brokers", brokers, "--database-url", f.databaseURL, "--topic-partitions", "3", "--http-listen", "127.0.0.1:0",
             "--group", name, "--reports-topic", "\(name).reports", "--results-topic", "\(name).results",
             "--requests-topic", "\(name).requests", "--dlq-topic", "\(name).dlq", "--status-interval", "2",
             "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000",

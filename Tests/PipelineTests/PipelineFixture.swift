@@ -108,7 +108,8 @@ final class PipelineFixture {
                     "--requests-topic", topics.requests, "--dlq-topic", topics.deadLetters, "--topic-partitions", "0",
                     "--status-interval", "2", "--http-listen", "127.0.0.1:0",
                     "--kafka-config", "session.timeout.ms=6000", "--kafka-config", "heartbeat.interval.ms=1000",
-                    "--kafka-config", "partition.assignment.strategy=range"] + extra
+                    "--kafka-config", "partition.assignment.strategy=range"]
+            + (extra.contains("--auth") ? [] : ["--auth", "none"]) + extra
         let log = NSTemporaryDirectory() + "\(id)-consumer-\(UUID().uuidString.prefix(4)).log"
         return try ChildProcess(Self.binary, args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
                                 logPath: log)

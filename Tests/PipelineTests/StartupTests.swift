@@ -20,7 +20,7 @@ final class StartupTests: XCTestCase {
         let admin = try KafkaAdmin(config: TestEnvironment.producerConfig(brokers: brokers))
         try admin.createTopics(["results", "requests", "dlq"].map { ("\(id).\($0)", 1) }, config: ["max.message.bytes": "500000"])
         let process = try ChildProcess(PipelineFixture.binary, [
-            "consume", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0", "--http-listen", "127.0.0.1:0",
+            "consume", "--auth", "none", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0", "--http-listen", "127.0.0.1:0",
             "--reports-topic", "\(id).reports", "--results-topic", "\(id).results", "--requests-topic", "\(id).requests",
             "--dlq-topic", "\(id).dlq",
         ], logPath: logPath("small"))
@@ -128,7 +128,7 @@ final class UnreachableBrokerLogTests: XCTestCase {
     func testConsumeWritesOnlyJSONAndFewLinesWhileTheBrokerIsAway() throws {
         let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("nobroker")).log"
         let consumer = try ChildProcess(PipelineFixture.binary, [
-            "consume", "--brokers", "127.0.0.1:1", "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0", "--http-listen", "127.0.0.1:0",
+            "consume", "--auth", "none", "--brokers", "127.0.0.1:1", "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "0", "--http-listen", "127.0.0.1:0",
             "--group", TestEnvironment.unique("nobroker"), "--status-interval", "60",
         ], logPath: log)
         Thread.sleep(forTimeInterval: 12)
@@ -163,7 +163,7 @@ final class UnreachableBrokerLogTests: XCTestCase {
         let brokers = "127.0.0.1:\(port)"
         let topic = TestEnvironment.unique("late").replacingOccurrences(of: "-", with: "")
         let consumer = try ChildProcess(PipelineFixture.binary, [
-            "consume", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "6", "--http-listen", "127.0.0.1:0",
+            "consume", "--auth", "none", "--brokers", brokers, "--database-url", try TestEnvironment.databaseURL, "--topic-partitions", "6", "--http-listen", "127.0.0.1:0",
             "--group", topic, "--reports-topic", "\(topic).reports", "--results-topic", "\(topic).results",
             "--requests-topic", "\(topic).requests", "--dlq-topic", "\(topic).dlq",
         ], logPath: NSTemporaryDirectory() + "\(topic)-consume.log")
