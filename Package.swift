@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
         .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "Crypto", "CascadeDomain", "HTTP", "Metrics", "ServiceThreads"]),
-        .target(name: "CascadeCLI", dependencies: ["CascadeService", "HTTP", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Crypto", "HTTP", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "HTTP", "Kafka", "KafkaMock", "Postgres"],
                           path: "Sources/CascadeBench"),

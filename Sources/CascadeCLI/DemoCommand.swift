@@ -26,6 +26,10 @@ enum DemoCommand {
         settings.checksTopicSizes = false
         settings.kafkaOverrides = KafkaConfig(["log_level": "3"])
         settings.statusInterval = .seconds(30)
+        // --auth jwt in its development mode: HS256 with a secret made for this run.
+        let tokens = DemoTokens()
+        settings.authorizer = try JWTAuthorizer(settings: JWTAuthorizer.Settings(
+            jwksPath: nil, policy: TokenPolicy(issuer: DemoTokens.issuer), hs256Secret: tokens.secret))
         let runtime = try CascadeRuntime(settings: settings, onPublished: show)
         try runtime.start()
 
@@ -38,7 +42,9 @@ enum DemoCommand {
                             → demo-B  inference, input = the report's output
                             → demo-C  training,  input = stored {"dataset": "s3://demo/train"}
                             → demo-missing  (no such model: fails to trigger, so the answer is 207)
-        publishing four reports: a success, a failure, the success again (duplicate), and junk.
+        auth:             --auth jwt, HS256 with a secret made for this run (development mode)
+        publishing five reports, each with a bearer token: a success, a failure, the success
+        again (duplicate), junk, and a success whose token expired an hour ago (401).
         ───────────────────────────────────────────────────────────────────────────────
 
         """)
@@ -48,21 +54,25 @@ enum DemoCommand {
             (seeded[1], #"{"model_id":"demo-A","model_version":"v1","job_id":"\#(seeded[1])","status":"failure","error":{"code":"OOM","detail":"GPU memory"}}"#),
             (seeded[0], #"{"model_id":"demo-A","model_version":"v1","job_id":"\#(seeded[0])","status":"success","output":{"uri":"s3://demo/out/1.json"}}"#),
             ("junk", "this is not JSON"),
+            (seeded[2], #"{"model_id":"demo-A","model_version":"v1","job_id":"\#(seeded[2])","status":"success","output":{"uri":"s3://demo/out/3.json"}}"#),
         ]
-        _ = try producer.sendAndWait(reports.map {
-            OutgoingMessage(topic: topics.reports, key: $0.key, value: $0.value, headers: [KafkaHeader("request-id", "demo-\(UUID().uuidString.prefix(8))")])
+        _ = try producer.sendAndWait(reports.enumerated().map { index, report in
+            OutgoingMessage(topic: topics.reports, key: report.key, value: report.value,
+                            headers: [KafkaHeader("request-id", "demo-\(UUID().uuidString.prefix(8))"),
+                                      KafkaHeader("authorization", tokens.header(expired: index == 4))])
         })
         try producer.close()
 
-        // Seven messages follow from those four reports; show them before the instructions.
+        // Eight messages follow from those five reports; show them before the instructions.
         let deadline = Date().addingTimeInterval(20)
-        while runtime.relay.publishedCount < 7 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while runtime.relay.publishedCount < 8 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         say("""
 
         More reports, from another terminal in this directory (a new started job first):
           eval "$(scripts/services.sh env)"; export CASCADE_BROKERS=\(cluster.bootstrapServers)
           JOB=$(swift run -q cascade job create --model demo-A --version v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
-          swift run -q cascade report demo-A v1 $JOB --status success --output '{"uri":"s3://x"}'
+          TOKEN='\(tokens.header())'   # valid for an hour
+          swift run -q cascade report demo-A v1 $JOB --status success --output '{"uri":"s3://x"}' --authorization "$TOKEN"
           swift run -q cascade job get $JOB
         Ctrl-C to stop.
 
@@ -76,7 +86,7 @@ enum DemoCommand {
         return 0
     }
 
-    /// Upserts the demo registry and returns two fresh started jobs of demo-A.
+    /// Upserts the demo registry and returns three fresh started jobs of demo-A.
     static func seed(_ store: RegistryStore) throws -> [String] {
         try store.upsertModel(id: "demo-A", actions: [.inference])
         try store.upsertModel(id: "demo-B", actions: [.inference])
@@ -90,7 +100,7 @@ enum DemoCommand {
             _ = try store.createSubscription(sourceModelId: "demo-A", trigger: .inferenceComplete, targetModelId: "demo-missing",
                                              action: .inference, inputSource: .triggerOutput, input: nil, label: "A→missing")
         }
-        return try (0..<2).map { _ in
+        return try (0..<3).map { _ in
             try store.createJob(id: UUID().lowercasedText, modelId: "demo-A", version: "v1", type: .inference,
                                 status: .started, input: ["prompt": "hello"]).id
         }
