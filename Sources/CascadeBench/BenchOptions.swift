@@ -10,6 +10,9 @@ struct BenchOptions {
     var unbatchedReports = 3_000
     /// Drains run after the main one, alternating scraped and not, to compare scraping's cost.
     var scrapePairs = 2
+    /// Drains with `--auth jwt` (and `authTokens` distinct RS256 tokens) and with `--auth none`, alternating.
+    var authPairs = 1
+    var authTokens = 100
     var latencyRate = 1_000
     var latencySeconds = 30
     var brokers = ProcessInfo.processInfo.environment["CASCADE_BROKERS"] ?? ""
@@ -33,13 +36,15 @@ struct BenchOptions {
           --partitions N          report topic partitions (default 6)
           --unbatched-reports N   backlog for the batch-size-1 drain (default 3000)
           --scrape-pairs N        drains with /metrics scraped every second and without, alternating (default 2 pairs)
+          --auth-pairs N          drains with --auth jwt and with --auth none, alternating (default 1 pair)
+          --auth-tokens N         distinct RS256 tokens spread over the --auth jwt drain's reports (default 100)
           --latency-rate N        reports per second in the latency run (default 1000)
           --latency-seconds N     length of the latency run (default 30)
           --brokers HOSTS         [env CASCADE_BROKERS]
           --database-url URL      [env DATABASE_URL]
           --cascade PATH          the cascade binary (default: next to this one)
           --json-out FILE         append the JSON lines to FILE as well
-          --skip PHASES           comma-separated: json,json-shapes,baseline,drain,drain-scraped,unbatched,latency,mock-latency
+          --skip PHASES           comma-separated: json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,unbatched,latency,mock-latency
           --kafka-config K=V      a librdkafka property for every client (repeatable). Tansu
                                   answers a fetch only when fetch.wait.max.ms runs out, so
                                   make bench passes fetch.wait.max.ms=5 (Kafka answers at once)
@@ -66,6 +71,8 @@ struct BenchOptions {
             case "--partitions": o.partitions = int(next())
             case "--unbatched-reports": o.unbatchedReports = int(next())
             case "--scrape-pairs": o.scrapePairs = int(next())
+            case "--auth-pairs": o.authPairs = int(next())
+            case "--auth-tokens": o.authTokens = int(next())
             case "--latency-rate": o.latencyRate = int(next())
             case "--latency-seconds": o.latencySeconds = int(next())
             case "--brokers": o.brokers = next()

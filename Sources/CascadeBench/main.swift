@@ -97,7 +97,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
 /// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
 /// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would.
-@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false) throws
+@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false, auth: BenchTokens? = nil) throws
     -> (rate: Double, rssKB: [Int], cpuSeconds: Double) {
     let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
     try scenario.createTopics(on: mainBroker, partitions: options.partitions)
@@ -107,7 +107,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     var pending: [OutgoingMessage] = []
     for i in 0..<count {
         pending.append(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
-                                       value: scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio))))
+                                       value: scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio)),
+                                       headers: auth.map { [KafkaHeader("authorization", $0.rs256[i % $0.rs256.count])] } ?? []))
         if pending.count == 20_000 || i == count - 1 {
             for r in try producer.sendAndWait(pending) { _ = try r.get() }
             pending.removeAll(keepingCapacity: true)
@@ -119,7 +120,8 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
                                     group: "bench-\(runId)-\(name)-counter", overrides: options.consumerConfig)
     say("\(name): draining with batch size \(batchSize)")
-    let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize)
+    let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize,
+                                              auth: auth?.consumerArguments ?? ["--auth", "none"])
     let memory = MemorySampler(pid: consumer.pid)
     let scraper = scraped ? try MetricsScraper(consumer) : nil
     let deadline = Date().addingTimeInterval(Double(count) / 50 + 180)
@@ -295,6 +297,32 @@ if !options.skip.contains("drain-scraped") && options.scrapePairs > 0 {
     record("drain_scraped_reports_per_s", median(scraped), "reports/s", extra)
     record("drain_unscraped_reports_per_s", median(plain), "reports/s", extra)
     record("drain_scraped_vs_unscraped", median(scraped) / median(plain), "x", extra)
+}
+if !options.skip.contains("drain-auth") || !options.skip.contains("jwt-verify") {
+    let tokens = try BenchTokens.mint(count: options.authTokens)
+    if !options.skip.contains("jwt-verify") {
+        // One verification of each token on a fresh verifier is cold (hash, parse, signature,
+        // claims); the second is the cache's answer, what a handler's reused token costs.
+        for (name, set) in [("rs256", tokens.rs256), ("es256", tokens.es256)] {
+            let (cold, cached) = try tokens.verificationCost(set)
+            record("jwt_cold_verify_\(name)_us", cold, "µs", [("tokens", .int(set.count))])
+            record("jwt_cached_verify_\(name)_us", cached, "µs", [("tokens", .int(set.count))])
+        }
+    }
+    if !options.skip.contains("drain-auth") {
+        // The same drain with --auth jwt (distinct RS256 tokens spread over the backlog) and with
+        // --auth none, alternating: verification must cost no more than 5 %.
+        var jwt: [Double] = [], none: [Double] = []
+        for pair in 0..<options.authPairs {
+            jwt.append(try runDrain("jwt\(pair)", count: options.reports, batchSize: options.batchSize, auth: tokens).rate)
+            none.append(try runDrain("noauth\(pair)", count: options.reports, batchSize: options.batchSize).rate)
+        }
+        func runs(_ rates: [Double]) -> JSONValue { .array(rates.map { .number(String(format: "%.0f", $0)) }) }
+        let extra: [(String, JSONValue)] = [("tokens", .int(tokens.rs256.count)), ("jwt_runs", runs(jwt)), ("none_runs", runs(none))]
+        record("drain_auth_jwt_reports_per_s", median(jwt), "reports/s", extra)
+        record("drain_auth_none_reports_per_s", median(none), "reports/s", extra)
+        record("drain_jwt_vs_none", median(jwt) / median(none), "x", extra)
+    }
 }
 if !options.skip.contains("unbatched") {
     let (rate, _, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
