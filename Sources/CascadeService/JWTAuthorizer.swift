@@ -34,7 +34,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
 
     private struct KeyFile {
         var keys = VerificationKeys.empty
-        var modified: Date?
+        var version: FileVersion?
         var lastLook: ContinuousClock.Instant?
         var lastForcedRead: ContinuousClock.Instant?
         var reloadRequested = false
@@ -53,7 +53,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         cache = Mutex(LRUCache(capacity: settings.cacheCapacity))
         guard let path = settings.jwksPath else { return }
         let loaded = try Self.read(path)
-        keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
+        keyFile.withLock { $0.keys = loaded.keys; $0.version = loaded.version }
         Self.logLoad(loaded.keys, path: path)
     }
 
@@ -108,8 +108,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         }
         guard due else { return }
         let forced = keyFile.withLock { file in defer { file.reloadRequested = false }; return file.reloadRequested }
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
-        guard forced || modified != keyFile.withLock({ $0.modified }) else { return }
+        guard forced || FileVersion(path) != keyFile.withLock({ $0.version }) else { return }
         reread()
     }
 
@@ -131,7 +130,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         guard let path = settings.jwksPath else { return false }
         do {
             let loaded = try Self.read(path)
-            keyFile.withLock { $0.keys = loaded.keys; $0.modified = loaded.modified }
+            keyFile.withLock { $0.keys = loaded.keys; $0.version = loaded.version }
             cache.withLock { $0.removeAll() }
             Self.logLoad(loaded.keys, path: path)
             return true
@@ -141,15 +140,30 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         }
     }
 
-    private static func read(_ path: String) throws -> (keys: VerificationKeys, modified: Date?) {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+    private static func read(_ path: String) throws -> (keys: VerificationKeys, version: FileVersion?) {
+        let version = FileVersion(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw JWKSError("cannot read \(path)") }
-        return (try VerificationKeys(jwks: Array(data)), modified)
+        return (try VerificationKeys(jwks: Array(data)), version)
     }
 
     private static func logLoad(_ keys: VerificationKeys, path: String) {
         Log.info("JWKS loaded", ["path": path, "keys": keys.keys.map { $0.keyId ?? "(no kid)" }.joined(separator: ","),
                                  "skipped": keys.skipped.joined(separator: "; ")])
+    }
+}
+
+/// What tells a changed key file: stat(2) through symlinks (a Kubernetes ConfigMap mount swaps
+/// a `..data` symlink, so the file's own link never changes), by mtime, inode and size.
+struct FileVersion: Equatable, Sendable {
+    let seconds: Int, nanoseconds: Int, inode: UInt64, size: Int64
+
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        seconds = info.st_mtim.tv_sec
+        nanoseconds = info.st_mtim.tv_nsec
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
     }
 }
 

@@ -125,6 +125,26 @@ final class JWTAuthorizerTests: XCTestCase {
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200)
     }
 
+    /// How a Kubernetes ConfigMap volume updates a file: `jwks.json` is a symlink into `..data`,
+    /// itself a symlink swapped to a new directory. The file's own link never changes.
+    func testAKeySetUpdatedByASymlinkSwapIsNoticed() throws {
+        let mount = directory + "/mount"
+        XCTAssertEqual(try runScript("""
+            set -e; mkdir -p '\(mount)/v1' '\(mount)/v2'; cp '\(directory!)/jwks.json' '\(mount)/v1/jwks.json'
+            cp '\(directory!)/jwks-rotated-only.json' '\(mount)/v2/jwks.json'; ln -s v1 '\(mount)/..data'
+            ln -s ..data/jwks.json '\(mount)/jwks.json'
+            """), 0)
+        let verifier = try JWTAuthorizer(settings: JWTAuthorizer.Settings(
+            jwksPath: mount + "/jwks.json", policy: TokenPolicy(issuer: Self.issuer, clientIds: ["fleet-a"])))
+        XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "rsa-1 is published (and now cached)")
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertEqual(try runScript("cd '\(mount)' && ln -s v2 ..data_tmp && mv -T ..data_tmp ..data"), 0)
+        Thread.sleep(forTimeInterval: 1.1)
+        // Only a noticed change can refuse a cached token whose key was withdrawn.
+        XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 401, "the swap was not noticed")
+        XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200)
+    }
+
     func testAKeySetThatCannotBeReadRefusesTheStartAndABrokenRewriteKeepsTheOldKeys() throws {
         var settings = JWTAuthorizer.Settings(jwksPath: directory + "/missing.json", policy: TokenPolicy(issuer: Self.issuer))
         XCTAssertThrowsError(try JWTAuthorizer(settings: settings))
