@@ -1,7 +1,7 @@
 /// A bounded map that forgets the least recently used entry when full: a doubly linked list
 /// threaded through arrays (no per-entry allocation), plus a dictionary from key to slot.
 /// Not thread-safe; its owner locks around it.
-struct LRUCache<Key: Hashable, Value> {
+package struct LRUCache<Key: Hashable, Value> {
     private struct Slot {
         var key: Key
         var value: Value
@@ -9,27 +9,27 @@ struct LRUCache<Key: Hashable, Value> {
         var older: Int  // towards the least recently used; -1 at the tail
     }
 
-    let capacity: Int
+    package let capacity: Int
     private var slots: [Slot] = []
     private var index: [Key: Int] = [:]
     private var newest = -1
     private var oldest = -1
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
     }
 
-    var count: Int { index.count }
+    package var count: Int { index.count }
 
     /// The value, which becomes the most recently used.
-    mutating func value(for key: Key) -> Value? {
+    package mutating func value(for key: Key) -> Value? {
         guard let slot = index[key] else { return nil }
         moveToFront(slot)
         return slots[slot].value
     }
 
-    mutating func set(_ value: Value, for key: Key) {
+    package mutating func set(_ value: Value, for key: Key) {
         if let slot = index[key] {
             slots[slot].value = value
             moveToFront(slot)
@@ -49,7 +49,7 @@ struct LRUCache<Key: Hashable, Value> {
         linkAtFront(slot)
     }
 
-    mutating func removeValue(for key: Key) {
+    package mutating func removeValue(for key: Key) {
         guard let slot = index.removeValue(forKey: key) else { return }
         unlink(slot)
         // Keep the arrays dense: move the last slot into the freed one.
@@ -64,7 +64,7 @@ struct LRUCache<Key: Hashable, Value> {
         slots.removeLast()
     }
 
-    mutating func removeAll() {
+    package mutating func removeAll() {
         slots.removeAll(keepingCapacity: true)
         index.removeAll(keepingCapacity: true)
         newest = -1

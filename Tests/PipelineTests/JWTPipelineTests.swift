@@ -99,6 +99,39 @@ final class JWTPipelineTests: XCTestCase {
                                    [f.topics.deadLetters, String(token.prefix(40))]), 0, "a parked original carries the token")
     }
 
+    /// Key rotation through a running consumer: a key added to the JWKS is used without a
+    /// restart; SIGHUP re-reads it (and stops nothing); a withdrawn key's tokens become 401.
+    func testKeyRotationNeedsNoRestart() throws {
+        let tokens = try mint()
+        f = try PipelineFixture()
+        let model = try f.model("jwt-rotation")
+        let jwks = directory + "/live-jwks.json"
+        try FileManager.default.copyItem(atPath: directory + "/jwks.json", toPath: jwks)
+        let consumer = try f.startConsumer(["--auth", "jwt", "--jwks", jwks, "--issuer", JWTAuthorizerTests.issuer])
+        defer { consumer.signal(SIGTERM); consumer.wait() }
+        func answer(_ name: String) throws -> JSONValue? {
+            let job = try f.startedJob(model)
+            let body = #"{"model_id":"\#(model)","model_version":"v1","job_id":"\#(job.id)","status":"success","output":{"k":1}}"#
+            try f.send(key: job.id, value: body, authorization: tokens[name]?["authorization"]?.stringValue)
+            return f.results(for: job.id, timeout: 60).first?["code"]
+        }
+        XCTAssertEqual(try answer("signed_by_new_key"), 401)
+        XCTAssertEqual(try answer("rs256_with_scope"), 200)
+
+        Thread.sleep(forTimeInterval: 1.1)
+        try Data(contentsOf: URL(fileURLWithPath: directory + "/jwks-rotated.json")).write(to: URL(fileURLWithPath: jwks))
+        consumer.signal(SIGHUP)
+        XCTAssertTrue(eventually(timeout: 10) { consumer.log.contains("SIGHUP: the JWKS is re-read") }, consumer.log)
+        XCTAssertEqual(try answer("signed_by_new_key"), 200, "a new key, no restart")
+
+        Thread.sleep(forTimeInterval: 1.1)
+        try Data(contentsOf: URL(fileURLWithPath: directory + "/jwks-rotated-only.json")).write(to: URL(fileURLWithPath: jwks))
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertEqual(try answer("rs256_with_scope"), 401, "the withdrawn key's token, though cached")
+        XCTAssertEqual(try answer("signed_by_new_key"), 200)
+        XCTAssertNil(consumer.wait(timeout: 0.1), "SIGHUP stopped the consumer")
+    }
+
     func testConsumeRefusesToStartUnlessTheAuthModeIsChosen() throws {
         let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("noauth")).log"
         var environment = ProcessInfo.processInfo.environment
