@@ -45,7 +45,9 @@ enum AuthOptions {
     }
 
     private static func jwtAuthorizer(_ args: ParsedArguments) throws -> JWTAuthorizer {
-        guard let issuer = args.value("issuer") else { throw UsageError("--auth jwt needs --issuer (the tokens' iss)") }
+        guard let issuer = args.value("issuer"), !issuer.isEmpty else { throw UsageError("--auth jwt needs --issuer (the tokens' iss)") }
+        let scope = try args.required("required-scope")
+        guard !scope.isEmpty, !scope.contains(" ") else { throw UsageError("--required-scope must be one scope, without spaces") }
         let secret = try args.value("hs256-secret-file").map { path -> [UInt8] in
             guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--hs256-secret-file: cannot read \(path)") }
             // A trailing newline from `echo` is not part of the secret.
@@ -56,7 +58,7 @@ enum AuthOptions {
         guard args.value("jwks") != nil || secret != nil else { throw UsageError("--auth jwt needs --jwks FILE") }
         let clientIds = Set((args.value("client-ids") ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty })
-        let policy = TokenPolicy(issuer: issuer, clientIds: clientIds, requiredScope: try args.required("required-scope"),
+        let policy = TokenPolicy(issuer: issuer, clientIds: clientIds, requiredScope: scope,
                                  leewaySeconds: Int64(try args.int("leeway", range: 0...3600)!))
         var settings = JWTAuthorizer.Settings(jwksPath: args.value("jwks"), policy: policy)
         settings.hs256Secret = secret

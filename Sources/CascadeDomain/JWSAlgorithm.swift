@@ -61,7 +61,9 @@ public enum KeySelection {
                               keys: [JSONWebKey]) -> Result<JSONWebKey?, TokenRejection> {
         guard let wanted = algorithm.keyType else { return .success(nil) }
         if let keyId {
-            guard let key = keys.first(where: { $0.keyId == keyId }) else { return .failure(.unknownKey(keyId: keyId)) }
+            guard let key = keys.first(where: { $0.keyId.map { Array($0.utf8) } == Array(keyId.utf8) }) else {
+                return .failure(.unknownKey(keyId: keyId))
+            }
             guard key.keyType == wanted else {
                 return .failure(.keyTypeMismatch(keyId: keyId, algorithm: algorithm, found: key.keyType))
             }

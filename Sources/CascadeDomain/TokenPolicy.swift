@@ -46,12 +46,13 @@ public struct TokenPolicy: Sendable, Equatable {
         if let iat = claims.issuedAt, iat > now.addingSaturating(leeway) {
             return .failure(.issuedInFuture(issuedAt: iat, now: now))
         }
-        guard claims.issuer == issuer else { return .failure(.wrongIssuer(claims.issuer)) }
+        // Byte for byte: Swift's String == treats canonically equivalent spellings as equal.
+        guard claims.issuer.utf8.elementsEqual(issuer.utf8) else { return .failure(.wrongIssuer(claims.issuer)) }
         // Cognito ID tokens are signed by the same keys and carry the same issuer; only
         // token_use tells them apart, and an ID token is not meant to authorise API calls.
         guard claims.tokenUse == "access" else { return .failure(.wrongTokenUse(claims.tokenUse)) }
         if !clientIds.isEmpty {
-            guard let clientId = claims.clientId, clientIds.contains(clientId) else {
+            guard let clientId = claims.clientId, clientIds.contains(where: { $0.utf8.elementsEqual(clientId.utf8) }) else {
                 return .failure(.clientNotAllowed(clientId: claims.clientId))
             }
         }
@@ -59,11 +60,11 @@ public struct TokenPolicy: Sendable, Equatable {
         // merely starts with the required one grants nothing.
         let scopes = claims.scope?.split(separator: " ") ?? []
         let basis: TokenGrant.Basis
-        if scopes.contains(where: { $0 == requiredScope }) {
+        if scopes.contains(where: { $0.utf8.elementsEqual(requiredScope.utf8) }) {
             basis = .scope
-        } else if scopes.contains(where: { $0 == adminScope }) {
+        } else if scopes.contains(where: { $0.utf8.elementsEqual(adminScope.utf8) }) {
             basis = .adminScope
-        } else if claims.groups.contains(adminGroup) {
+        } else if claims.groups.contains(where: { $0.utf8.elementsEqual(adminGroup.utf8) }) {
             basis = .adminGroup
         } else {
             return .failure(.insufficientScope(required: requiredScope))

@@ -27,18 +27,27 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         }
     }
 
+    /// A verified token: allowed until `expiresAt` (plus the leeway), for the key set of
+    /// `generation` only. An entry from an older key set is a miss, so a verification that
+    /// raced a re-read can never keep a withdrawn key's token alive.
     private struct Cached {
-        let decision: AuthorizationDecision
         let expiresAt: Int64
+        let generation: Int
     }
 
     private struct KeyFile {
         var keys = VerificationKeys.empty
+        /// Bumped when the keys change (not when a re-read finds the same set).
+        var generation = 0
         var version: FileVersion?
         var lastLook: ContinuousClock.Instant?
         var lastForcedRead: ContinuousClock.Instant?
         var reloadRequested = false
     }
+
+    /// Longer headers are refused before anything else reads them (CompactJWS's 8 KiB limit,
+    /// plus the scheme), so a 1 MiB header is never hashed or scanned.
+    static let largestHeader = CompactJWS.maximumByteCount + 16
 
     private let settings: Settings
     private let keyFile = Mutex(KeyFile())
@@ -46,13 +55,17 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
     private let rejections = Mutex<[String: Int]>([:])
     private let clock: @Sendable () -> Int64
 
-    /// Reads the JWKS now: a start with a missing or unreadable key set is refused.
+    /// Reads the JWKS now: a start with a missing, unreadable or unusable key set is refused.
     public init(settings: Settings, nowSeconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws {
         self.settings = settings
         self.clock = nowSeconds
         cache = Mutex(LRUCache(capacity: settings.cacheCapacity))
         guard let path = settings.jwksPath else { return }
         let loaded = try Self.read(path)
+        guard !loaded.keys.keys.isEmpty else {
+            throw JWKSError("\(path) holds no key Cascade can use (RSA or EC P-256 for signing); skipped: "
+                + loaded.keys.skipped.joined(separator: "; "))
+        }
         keyFile.withLock { $0.keys = loaded.keys; $0.version = loaded.version }
         Self.logLoad(loaded.keys, path: path)
     }
@@ -64,78 +77,99 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
     public func reload() { keyFile.withLock { $0.reloadRequested = true } }
 
     public func authorize(_ report: CompletionReport) -> AuthorizationDecision {
+        let header = report.authorization
+        if let header, header.utf8.count > Self.largestHeader {
+            return refuse(.tokenTooLarge(byteCount: header.utf8.count))
+        }
         let now = clock()
         refreshKeysIfChanged()
-        let header = report.authorization
         let digest = header.map { TokenDigest(SHA256.digest($0.utf8)) }
-        if let digest, let cached = cache.withLock({ $0.value(for: digest) }) {
-            // The leeway the policy grants at exp: a cached token expires exactly when a fresh one would.
-            if now - max(0, settings.policy.leewaySeconds) <= cached.expiresAt { return cached.decision }
-            cache.withLock { $0.removeValue(for: digest) }
+        if let digest, let cached = cache.withLock({ $0.value(for: digest) }),
+           cached.generation == keyFile.withLock({ $0.generation }),
+           now - max(0, settings.policy.leewaySeconds) <= cached.expiresAt {
+            return .allowed
         }
-        var outcome = verify(header, now: now)
-        if case .failure(.unknownKey) = outcome, forceReread() { outcome = verify(header, now: now) }
+        var (outcome, generation) = verify(header, now: now)
+        if case .failure(.unknownKey) = outcome, forceReread() { (outcome, generation) = verify(header, now: now) }
         switch outcome {
         case .success(let grant):
-            if let digest { cache.withLock { $0.set(Cached(decision: .allowed, expiresAt: grant.expiresAt), for: digest) } }
+            if let digest { cache.withLock { $0.set(Cached(expiresAt: grant.expiresAt, generation: generation), for: digest) } }
             return .allowed
         case .failure(let rejection):
-            rejections.withLock { $0[rejection.reason, default: 0] += 1 }
-            return rejection.isForbidden ? .forbidden(rejection.message) : .unauthenticated(rejection.message)
+            return refuse(rejection)
         }
     }
 
-    private func verify(_ header: String?, now: Int64) -> Result<TokenGrant, TokenRejection> {
-        let keys = keyFile.withLock { $0.keys }
+    private func refuse(_ rejection: TokenRejection) -> AuthorizationDecision {
+        rejections.withLock { $0[rejection.reason, default: 0] += 1 }
+        return rejection.isForbidden ? .forbidden(rejection.message) : .unauthenticated(rejection.message)
+    }
+
+    private func verify(_ header: String?, now: Int64) -> (Result<TokenGrant, TokenRejection>, generation: Int) {
+        let (keys, generation) = keyFile.withLock { ($0.keys, $0.generation) }
         let secret = settings.hs256Secret
-        return TokenVerification.verify(authorization: header, keys: keys.keys, hs256Configured: secret != nil,
-                                        policy: settings.policy, nowSeconds: now) { algorithm, key, input, signature in
+        let outcome = TokenVerification.verify(authorization: header, keys: keys.keys, hs256Configured: secret != nil,
+                                               policy: settings.policy, nowSeconds: now) { algorithm, key, input, signature in
             if algorithm == .hs256 { return secret.map { HMACSHA256.isValid(signature, key: $0, message: input) } ?? false }
             return key.map { keys.isValid(algorithm, key: $0, input: input, signature: signature) } ?? false
         }
+        return (outcome, generation)
     }
 
     // MARK: the key file
 
-    /// At most once a second, or at once after SIGHUP: a new mtime means a new key set.
+    /// At most once a second, or at once after SIGHUP: a new version of the file is re-read.
     private func refreshKeysIfChanged() {
         guard let path = settings.jwksPath else { return }
         let now = ContinuousClock.now
-        let due = keyFile.withLock { file -> Bool in
-            guard file.reloadRequested || file.lastLook.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+        let (due, forced) = keyFile.withLock { file -> (Bool, Bool) in
+            let forced = file.reloadRequested
+            guard forced || file.lastLook.map({ now - $0 >= .seconds(1) }) ?? true else { return (false, false) }
             file.lastLook = now
-            return true
+            file.reloadRequested = false
+            return (true, forced)
         }
-        guard due else { return }
-        let forced = keyFile.withLock { file in defer { file.reloadRequested = false }; return file.reloadRequested }
-        guard forced || FileVersion(path) != keyFile.withLock({ $0.version }) else { return }
-        reread()
+        guard due, forced || FileVersion(path) != keyFile.withLock({ $0.version }) else { return }
+        reread(path)
     }
 
-    /// A token naming a kid we lack: re-read once, unless we did within the last second.
+    /// A token naming a kid we lack: re-read once if the file changed since the last read, at
+    /// most once a second, so made-up kids cannot make it re-read or clear the cache per report.
     private func forceReread() -> Bool {
+        guard let path = settings.jwksPath else { return false }
         let now = ContinuousClock.now
         let allowed = keyFile.withLock { file -> Bool in
             if let last = file.lastForcedRead, now - last < .seconds(1) { return false }
             file.lastForcedRead = now
-            return true
+            return FileVersion(path) != file.version
         }
-        return allowed && reread()
+        return allowed && reread(path)
     }
 
-    /// Replaces the key set and clears the cache; keeps the old set when the file is unreadable
-    /// or malformed (a half-written file must not lock every caller out). True when replaced.
+    /// Installs the file's keys; a new key set bumps the generation (every cached token then
+    /// verifies again) and empties the cache. An unreadable or malformed file keeps the old keys
+    /// (a half-written file must not lock every caller out), and is not read again until it
+    /// changes. True when the keys changed.
     @discardableResult
-    private func reread() -> Bool {
-        guard let path = settings.jwksPath else { return false }
+    private func reread(_ path: String) -> Bool {
+        let version = FileVersion(path)
         do {
             let loaded = try Self.read(path)
-            keyFile.withLock { $0.keys = loaded.keys; $0.version = loaded.version }
-            cache.withLock { $0.removeAll() }
-            Self.logLoad(loaded.keys, path: path)
-            return true
+            let changed = keyFile.withLock { file -> Bool in
+                file.version = loaded.version
+                guard file.keys.keys != loaded.keys.keys else { return false }
+                file.keys = loaded.keys
+                file.generation += 1
+                return true
+            }
+            if changed {
+                cache.withLock { $0.removeAll() }
+                Self.logLoad(loaded.keys, path: path)
+            }
+            return changed
         } catch {
-            Log.warning("JWKS not re-read; keeping the previous keys", ["path": path, "error": "\(error)"])
+            keyFile.withLock { $0.version = version }
+            Log.warning("JWKS not re-read; keeping the previous keys until the file changes", ["path": path, "error": "\(error)"])
             return false
         }
     }

@@ -111,7 +111,6 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
-    /// The text `/metrics` serves.
     /// Bearer tokens refused (401 and 403), by reason: `expired`, `bad_signature`,
     /// `insufficient_scope`, … (TokenRejection.reason, a fixed set).
     func countRejections(of authorizer: JWTAuthorizer) {
@@ -121,6 +120,7 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
+    /// The text `/metrics` serves.
     public func render() -> String { registry.render() }
 }
 

@@ -19,7 +19,7 @@ final class JWTAuthorizerTests: XCTestCase {
                        "PyJWT and cryptography are needed: scripts/test-tools.sh installs them")
         let document = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tokens.json"))))
         for (name, value) in document.objectMembers ?? [] { tokens[name] = value }
-        XCTAssertEqual(tokens.count, 26)
+        XCTAssertEqual(tokens.count, 29)
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
@@ -62,8 +62,10 @@ final class JWTAuthorizerTests: XCTestCase {
             XCTAssertEqual(code(decision), Int(expected), "\(name): \(decision)")
             let text = message(decision)
             if let token = spec["authorization"]?.stringValue?.split(separator: " ").last, token.count > 8 {
-                XCTAssertFalse(text.contains(token), "\(name): the answer echoes the token")
-                XCTAssertFalse(text.contains(token.prefix(40)), "\(name): the answer echoes part of the token")
+                // Each segment on its own: PyJWT writes the same header segment for every rsa-1 token.
+                for segment in token.split(separator: ".") where segment.count > 8 {
+                    XCTAssertFalse(text.contains(segment), "\(name): the answer echoes part of the token")
+                }
             }
             if let reason = spec["reason"]?.stringValue { expectedReasons[reason, default: 0] += 1 }
         }
@@ -98,7 +100,7 @@ final class JWTAuthorizerTests: XCTestCase {
         let verifier = try authorizer(now: { clock.load(ordering: .relaxed) })
         let token = header("rs256_with_scope")
         XCTAssertEqual(code(verifier.authorize(report(token))), 200)
-        XCTAssertEqual(code(verifier.authorize(report(token))), 200, "cached")
+        XCTAssertEqual(code(verifier.authorize(report(token))), 200, "again, from the cache")
         clock.add(3600 + 61, ordering: .relaxed)  // past exp and the 60 s leeway
         let decision = verifier.authorize(report(token))
         XCTAssertEqual(code(decision), 401)
@@ -115,6 +117,7 @@ final class JWTAuthorizerTests: XCTestCase {
         try FileManager.default.removeItem(atPath: jwks)
         try FileManager.default.copyItem(atPath: directory + "/jwks-rotated.json", toPath: jwks)
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200, "published: no restart needed")
+        XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "cached again, under the new key set")
 
         Thread.sleep(forTimeInterval: 1.1)
         try FileManager.default.removeItem(atPath: jwks)

@@ -47,7 +47,9 @@ final class JWTPipelineTests: XCTestCase {
             let result = f.results(for: job.id, timeout: 60).first
             XCTAssertEqual(result?["code"], .number(String(code)), "\(name): \(String(describing: result))")
             let message = result?["message"]?.stringValue ?? ""
-            if let token, token.count > 8 { XCTAssertFalse(message.contains(token.prefix(40)), "\(name) echoes its token: \(message)") }
+            for segment in (token ?? "").split(separator: ".") where segment.count > 8 {
+                XCTAssertFalse(message.contains(segment), "\(name) echoes its token: \(message)")
+            }
             if code == 200 {
                 XCTAssertEqual(try f.job(job.id)?.status, .success, name)
             } else {
@@ -66,7 +68,10 @@ final class JWTPipelineTests: XCTestCase {
             XCTAssertEqual(MemberEndpoints.sum("cascade_auth_rejections_total{reason=\"\(reason)\"}", in: scrape), count, reason)
         }
         XCTAssertEqual(MemberEndpoints.sum("cascade_auth_rejections_total", in: scrape), refused.values.reduce(0, +))
-        XCTAssertFalse(consumer.log.contains(cases[0].token ?? "-"), "a token reached the log")
+        for (name, _, _, token) in cases {
+            guard let signature = token?.split(separator: ".").last, signature.count > 8 else { continue }
+            XCTAssertFalse(consumer.log.contains(signature), "\(name): its token reached the log")
+        }
     }
 
     /// A dead letter keeps the original headers, but a bearer token in them is replaced by its
@@ -89,14 +94,15 @@ final class JWTPipelineTests: XCTestCase {
         XCTAssertEqual(try runScript("printf %s '\(token)' | sha256sum | cut -c1-8 > '\(directory!)/hash'"), 0)
         hash = try String(contentsOfFile: directory + "/hash", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(redacted, "Bearer <redacted sha256:\(hash)>")
+        let signature = String(token.split(separator: ".").last!)
         for received in f.reader.messages(f.topics.deadLetters) {
-            for h in received.message.headers { XCTAssertFalse(h.stringValue?.contains(token.prefix(40)) ?? false, h.name) }
+            for h in received.message.headers { XCTAssertFalse(h.stringValue?.contains(signature) ?? false, h.name) }
         }
         let ours = "position(convert_to($1, 'UTF8') IN message) > 0"
         XCTAssertEqual(try f.count("SELECT count(*) AS n FROM parked_messages WHERE \(ours)", [f.topics.deadLetters]), 1,
                        "the cut letter's original is parked")
         XCTAssertEqual(try f.count("SELECT count(*) AS n FROM parked_messages WHERE \(ours) AND position(convert_to($2, 'UTF8') IN message) > 0",
-                                   [f.topics.deadLetters, String(token.prefix(40))]), 0, "a parked original carries the token")
+                                   [f.topics.deadLetters, signature]), 0, "a parked original carries the token")
     }
 
     /// Key rotation through a running consumer: a key added to the JWKS is used without a
@@ -123,6 +129,7 @@ final class JWTPipelineTests: XCTestCase {
         consumer.signal(SIGHUP)
         XCTAssertTrue(eventually(timeout: 10) { consumer.log.contains("SIGHUP: the JWKS is re-read") }, consumer.log)
         XCTAssertEqual(try answer("signed_by_new_key"), 200, "a new key, no restart")
+        XCTAssertEqual(try answer("rs256_with_scope"), 200, "now cached under the new key set")
 
         Thread.sleep(forTimeInterval: 1.1)
         try Data(contentsOf: URL(fileURLWithPath: directory + "/jwks-rotated-only.json")).write(to: URL(fileURLWithPath: jwks))
