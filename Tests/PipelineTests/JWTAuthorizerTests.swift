@@ -19,7 +19,7 @@ final class JWTAuthorizerTests: XCTestCase {
                        "PyJWT and cryptography are needed: scripts/test-tools.sh installs them")
         let document = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tokens.json"))))
         for (name, value) in document.objectMembers ?? [] { tokens[name] = value }
-        XCTAssertEqual(tokens.count, 29)
+        XCTAssertEqual(tokens.count, 30)
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }

@@ -139,6 +139,29 @@ final class JWTPipelineTests: XCTestCase {
         XCTAssertNil(consumer.wait(timeout: 0.1), "SIGHUP stopped the consumer")
     }
 
+    /// HS256, the development mode: accepted only with --hs256-secret-file (a trailing newline
+    /// is not part of the secret), logged as development only; a short secret is refused.
+    func testHS256IsAcceptedOnlyWithItsSecretFile() throws {
+        let tokens = try mint()
+        f = try PipelineFixture()
+        let model = try f.model("jwt-hs256")
+        let consumer = try f.startConsumer(["--auth", "jwt", "--jwks", directory + "/jwks.json", "--issuer", JWTAuthorizerTests.issuer,
+                                            "--hs256-secret-file", directory + "/hs256.secret"])
+        defer { consumer.signal(SIGTERM); consumer.wait() }
+        let job = try f.startedJob(model)
+        let body = #"{"model_id":"\#(model)","model_version":"v1","job_id":"\#(job.id)","status":"success","output":{"k":1}}"#
+        try f.send(key: job.id, value: body, authorization: tokens["hs256_development"]?["authorization"]?.stringValue)
+        XCTAssertEqual(f.results(for: job.id, timeout: 60).first?["code"], 200)
+        XCTAssertTrue(consumer.log.contains("HS256 tokens accepted (--hs256-secret-file): for development only"), consumer.log)
+
+        let short = directory + "/short.secret"
+        try Data("too short\n".utf8).write(to: URL(fileURLWithPath: short))
+        let refused = try ChildProcess(PipelineFixture.binary, ["consume", "--brokers", "127.0.0.1:1", "--auth", "jwt", "--issuer", "i",
+                                                                "--hs256-secret-file", short], logPath: short + ".log")
+        XCTAssertEqual(refused.wait(timeout: 30), 2, refused.log)
+        XCTAssertTrue(refused.log.contains("the secret must be at least 32 bytes"), refused.log)
+    }
+
     func testConsumeRefusesToStartUnlessTheAuthModeIsChosen() throws {
         let log = NSTemporaryDirectory() + "\(TestEnvironment.unique("noauth")).log"
         var environment = ProcessInfo.processInfo.environment

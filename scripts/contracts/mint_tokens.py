@@ -7,7 +7,9 @@ Writes to OUTDIR:
   jwks.json               keys rsa-1 (RSA 2048) and ec-1 (P-256)
   jwks-rotated.json       rsa-1, ec-1 and a new rsa-2
   jwks-rotated-only.json  rsa-2 and ec-1: rsa-1 removed
+  hs256.secret            a 40-byte development secret, with a trailing newline as `echo` leaves one
   tokens.json             {name: {"authorization": header or null, "code": 200|401|403, "reason": label}}
+                          (the codes are the answers without --hs256-secret-file)
 Every token is minted now, so the time claims are relative to the moment the test runs. The
 private keys stay in this process.
 """
@@ -49,6 +51,11 @@ for name, keys in [("jwks.json", [jwk(rsa1, "rsa-1"), jwk(ec1, "ec-1")]),
                    ("jwks-rotated-only.json", [jwk(rsa2, "rsa-2"), jwk(ec1, "ec-1")])]:
     with open(os.path.join(out, name), "w") as f:
         json.dump({"keys": keys}, f)
+
+
+hs256_secret = os.urandom(20).hex().encode()
+with open(os.path.join(out, "hs256.secret"), "wb") as f:
+    f.write(hs256_secret + b"\n")
 
 
 def claims(**changes):
@@ -112,6 +119,7 @@ tokens = {
     "es256_der_signature": (eh + "." + ep + "." + b64(der), 401, "bad_signature"),
     "basic_scheme": ("Basic " + b64(b"user:password"), 401, "not_bearer"),
     "missing_header": (None, 401, "missing"),
+    "hs256_development": (jwt.encode(claims(), hs256_secret, algorithm="HS256"), 401, "algorithm_not_allowed"),
     # 403
     "read_models_only": (rs256(claims(scope="streamline/read_models")), 403, "insufficient_scope"),
     # rotation
