@@ -45,13 +45,15 @@ extension ServerLoop {
         }
     }
 
-    /// The evictable connection of the lowest rank, nearest its deadline within a rank.
+    /// The evictable connection of the lowest rank, nearest its deadline within a rank, and the
+    /// oldest of those: deadlines set in one turn of the loop are equal, and a tie must not be
+    /// left to the dictionary's order.
     private func evictionVictim() -> Int32? {
         let now = clock.now
-        return slots.compactMap { fd, slot -> (fd: Int32, rank: Int, deadline: ContinuousClock.Instant)? in
+        return slots.compactMap { fd, slot -> (fd: Int32, rank: Int, deadline: ContinuousClock.Instant, accepted: ContinuousClock.Instant)? in
             guard slot.acceptedIn < iteration, let rank = evictionRank(slot, now: now) else { return nil }
-            return (fd, rank, slot.connection.deadline)
-        }.min { ($0.rank, $0.deadline) < ($1.rank, $1.deadline) }?.fd
+            return (fd, rank, slot.connection.deadline, slot.acceptedAt)
+        }.min { ($0.rank, $0.deadline, $0.accepted) < ($1.rank, $1.deadline, $1.accepted) }?.fd
     }
 
     private func evictionRank(_ slot: Slot, now: ContinuousClock.Instant) -> Int? {
