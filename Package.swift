@@ -48,8 +48,8 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaMock", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "CLibCrypto"]),
-        .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI", "CascadeService", "Kafka"]),
         // The service layer's pure decisions: no broker, no database.

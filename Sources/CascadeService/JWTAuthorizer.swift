@@ -19,6 +19,9 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         /// HS256, for development only.
         public var hs256Secret: [UInt8]?
         public var cacheCapacity = 10_000
+        /// How often the file is looked at, and the least time between re-reads for unknown
+        /// kids: once a second in service; tests shorten it instead of sleeping a second.
+        public var recheckInterval: Duration = .seconds(1)
 
         public init(jwksPath: String?, policy: TokenPolicy, hs256Secret: [UInt8]? = nil) {
             self.jwksPath = jwksPath
@@ -124,7 +127,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         let now = ContinuousClock.now
         let (due, forced) = keyFile.withLock { file -> (Bool, Bool) in
             let forced = file.reloadRequested
-            guard forced || file.lastLook.map({ now - $0 >= .seconds(1) }) ?? true else { return (false, false) }
+            guard forced || file.lastLook.map({ now - $0 >= settings.recheckInterval }) ?? true else { return (false, false) }
             file.lastLook = now
             file.reloadRequested = false
             return (true, forced)
@@ -139,7 +142,7 @@ public final class JWTAuthorizer: ReportAuthorizer, Sendable {
         guard let path = settings.jwksPath else { return false }
         let now = ContinuousClock.now
         let allowed = keyFile.withLock { file -> Bool in
-            if let last = file.lastForcedRead, now - last < .seconds(1) { return false }
+            if let last = file.lastForcedRead, now - last < settings.recheckInterval { return false }
             file.lastForcedRead = now
             return FileVersion(path) != file.version
         }

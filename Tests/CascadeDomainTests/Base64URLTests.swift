@@ -1,5 +1,6 @@
 import CascadeDomain
 import Foundation
+import TestSupport
 import XCTest
 
 final class Base64URLTests: XCTestCase {
@@ -92,18 +93,5 @@ final class Base64URLTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(refusedStandard, 1000, "the standard-alphabet check must not pass vacuously")
-    }
-}
-
-/// A seeded generator, so a failure reproduces.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

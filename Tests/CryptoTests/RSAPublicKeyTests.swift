@@ -1,30 +1,33 @@
 import Crypto
 import Foundation
+import Synchronization
 import XCTest
 
 final class RSAPublicKeyTests: XCTestCase {
-    func testPythonSignatureVerifies() throws {
+    /// The Python-made vectors and the key built from them.
+    private func rsa() throws -> (vectors: PythonVectors.RSA, key: RSAPublicKey) {
         let v = try PythonVectors.load().rsa
-        let key = try RSAPublicKey(modulus: v.n, exponent: v.e)
+        return (v, try RSAPublicKey(modulus: v.n, exponent: v.e))
+    }
+
+    func testPythonSignatureVerifies() throws {
+        let (v, key) = try rsa()
         XCTAssertEqual(key.modulusBitCount, 2048)
         XCTAssertTrue(key.isValidRS256(signature: v.signature, message: v.message))
     }
 
     func testFlippedBitInMessageFails() throws {
-        let v = try PythonVectors.load().rsa
-        let key = try RSAPublicKey(modulus: v.n, exponent: v.e)
+        let (v, key) = try rsa()
         XCTAssertFalse(key.isValidRS256(signature: v.signature, message: v.message.flippingBit(at: 7)))
     }
 
     func testFlippedBitInSignatureFails() throws {
-        let v = try PythonVectors.load().rsa
-        let key = try RSAPublicKey(modulus: v.n, exponent: v.e)
+        let (v, key) = try rsa()
         XCTAssertFalse(key.isValidRS256(signature: v.signature.flippingBit(at: 100), message: v.message))
     }
 
     func testTruncatedOrExtendedSignatureFails() throws {
-        let v = try PythonVectors.load().rsa
-        let key = try RSAPublicKey(modulus: v.n, exponent: v.e)
+        let (v, key) = try rsa()
         XCTAssertFalse(key.isValidRS256(signature: Array(v.signature.dropLast()), message: v.message))
         XCTAssertFalse(key.isValidRS256(signature: [0] + v.signature, message: v.message))
         XCTAssertFalse(key.isValidRS256(signature: v.signature + [0], message: v.message))
@@ -52,28 +55,19 @@ final class RSAPublicKeyTests: XCTestCase {
     }
 
     func testFourThreadsShareOneKey() throws {
-        let v = try PythonVectors.load().rsa
-        let key = try RSAPublicKey(modulus: v.n, exponent: v.e)
-        let valid = Counter()
+        let (v, key) = try rsa()
+        let valid = Atomic<Int>(0)
         let finished = (0..<4).map { _ in
             let done = DispatchSemaphore(value: 0)
             Thread {
                 for _ in 0..<200 where key.isValidRS256(signature: v.signature, message: v.message) {
-                    valid.increment()
+                    valid.add(1, ordering: .relaxed)
                 }
                 done.signal()
             }.start()
             return done
         }
         for done in finished { XCTAssertEqual(done.wait(timeout: .now() + 60), .success) }
-        XCTAssertEqual(valid.value, 800)
+        XCTAssertEqual(valid.load(ordering: .relaxed), 800)
     }
-}
-
-/// Unchecked because every access holds the lock.
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import HTTP
 
@@ -54,20 +55,5 @@ final class ParserFuzzTests: XCTestCase {
             let length = min(Int(random.next() % 300), input.count - position)
             input.insert(contentsOf: input[position..<(position + length)], at: position)
         }
-    }
-}
-
-/// Sebastiano Vigna's splitmix64: tiny, fast and fully determined by its seed.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -24,9 +24,15 @@ final class JWTAuthorizerTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// The verifier looks at its key file, and re-reads it for an unknown kid, at most this
+    /// often (a second in service); the tests below wait it out between changes.
+    static let recheck: Duration = .milliseconds(200)
+    private func waitOutTheRecheckInterval() { Thread.sleep(forTimeInterval: 0.25) }
+
     private func authorizer(hs256Secret: [UInt8]? = nil, now: (@Sendable () -> Int64)? = nil) throws -> JWTAuthorizer {
         var settings = JWTAuthorizer.Settings(jwksPath: directory + "/jwks.json",
                                               policy: TokenPolicy(issuer: Self.issuer, clientIds: ["fleet-a"]))
+        settings.recheckInterval = Self.recheck
         settings.hs256Secret = hs256Secret
         return try now.map { try JWTAuthorizer(settings: settings, nowSeconds: $0) } ?? JWTAuthorizer(settings: settings)
     }
@@ -113,16 +119,16 @@ final class JWTAuthorizerTests: XCTestCase {
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200)
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 401, "rsa-2 is not published yet")
 
-        Thread.sleep(forTimeInterval: 1.1)  // re-reads for an unknown kid are at most one a second
+        waitOutTheRecheckInterval()  // re-reads for an unknown kid are rate-limited too
         try FileManager.default.removeItem(atPath: jwks)
         try FileManager.default.copyItem(atPath: directory + "/jwks-rotated.json", toPath: jwks)
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200, "published: no restart needed")
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "cached again, under the new key set")
 
-        Thread.sleep(forTimeInterval: 1.1)
+        waitOutTheRecheckInterval()
         try FileManager.default.removeItem(atPath: jwks)
         try FileManager.default.copyItem(atPath: directory + "/jwks-rotated-only.json", toPath: jwks)
-        Thread.sleep(forTimeInterval: 1.1)  // the file is looked at once a second
+        waitOutTheRecheckInterval()
         let old = verifier.authorize(report(header("rs256_with_scope")))
         XCTAssertEqual(code(old), 401, "rsa-1 was removed, and its cached token with it: \(old)")
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200)
@@ -137,12 +143,13 @@ final class JWTAuthorizerTests: XCTestCase {
             cp '\(directory!)/jwks-rotated-only.json' '\(mount)/v2/jwks.json'; ln -s v1 '\(mount)/..data'
             ln -s ..data/jwks.json '\(mount)/jwks.json'
             """), 0)
-        let verifier = try JWTAuthorizer(settings: JWTAuthorizer.Settings(
-            jwksPath: mount + "/jwks.json", policy: TokenPolicy(issuer: Self.issuer, clientIds: ["fleet-a"])))
+        var settings = JWTAuthorizer.Settings(jwksPath: mount + "/jwks.json", policy: TokenPolicy(issuer: Self.issuer, clientIds: ["fleet-a"]))
+        settings.recheckInterval = Self.recheck
+        let verifier = try JWTAuthorizer(settings: settings)
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "rsa-1 is published (and now cached)")
-        Thread.sleep(forTimeInterval: 1.1)
+        waitOutTheRecheckInterval()
         XCTAssertEqual(try runScript("cd '\(mount)' && ln -s v2 ..data_tmp && mv -T ..data_tmp ..data"), 0)
-        Thread.sleep(forTimeInterval: 1.1)
+        waitOutTheRecheckInterval()
         // Only a noticed change can refuse a cached token whose key was withdrawn.
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 401, "the swap was not noticed")
         XCTAssertEqual(code(verifier.authorize(report(header("signed_by_new_key")))), 200)
@@ -153,7 +160,6 @@ final class JWTAuthorizerTests: XCTestCase {
         XCTAssertThrowsError(try JWTAuthorizer(settings: settings))
         settings.jwksPath = directory + "/jwks.json"
         let verifier = try JWTAuthorizer(settings: settings)
-        Thread.sleep(forTimeInterval: 1.1)
         try Data("{\"keys\": [".utf8).write(to: URL(fileURLWithPath: directory + "/jwks.json"))
         verifier.reload()
         XCTAssertEqual(code(verifier.authorize(report(header("rs256_with_scope")))), 200, "a half-written file keeps the old keys")

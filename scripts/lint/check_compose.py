@@ -92,25 +92,8 @@ def schema_path(cache_dir):
 
 def load_yaml(path):
     import yaml
+    from manifests import StrictLoader  # scripts/lint/ is on the path: this script's directory
 
-    class StrictLoader(yaml.SafeLoader):
-        pass
-
-    def construct_mapping(loader, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = loader.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    f"duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
-            seen[key] = key_node.start_mark.line
-        loader.flatten_mapping(node)
-        return dict(loader.construct_pairs(node, deep=deep))
-
-    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     try:
         with open(path) as f:
             return yaml.load(f, Loader=StrictLoader)

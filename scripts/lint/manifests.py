@@ -10,23 +10,27 @@ import sys
 import yaml
 
 
-class _StrictLoader(yaml.SafeLoader):
-    pass
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (also for
+    check_compose.py). Merge keys (`<<: *anchor`, which compose files use) are merged as usual."""
 
 
 def _mapping_without_duplicates(loader, node, deep=False):
     seen = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping", node.start_mark,
                 f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
         seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
+    loader.flatten_mapping(node)
+    return dict(loader.construct_pairs(node, deep=deep))
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 class ManifestError(Exception):
@@ -36,7 +40,7 @@ class ManifestError(Exception):
 def load_text(text, name):
     """[(where, document)] for every non-empty document of a YAML stream."""
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))
+        docs = list(yaml.load_all(text, Loader=StrictLoader))
     except yaml.YAMLError as e:
         raise ManifestError(f"{name}: not valid YAML: {e}") from None
     out = []
