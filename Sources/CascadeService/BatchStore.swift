@@ -19,9 +19,11 @@ package struct BatchStore: BatchStoring {
 
     /// Runs `plan` between loading and writing.
     package func apply(_ reports: [CompletionReport], _ plan: (BatchSnapshot) -> BatchEffects) throws -> AppliedBatch {
-        try db.withTransaction { tx in
+        try Failpoints.check(.beforeBatchTransaction)
+        return try db.withTransaction { tx in
             let snapshot = try loadSnapshot(reports, in: tx)
             let effects = plan(snapshot)
+            try Failpoints.check(.batchWrite)
             let outboxId = try write(effects, in: tx)
             return AppliedBatch(effects: effects, outbox: outboxId.map { [OutboxBatch(id: $0, messages: effects.outbox)] } ?? [])
         }

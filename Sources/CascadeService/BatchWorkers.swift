@@ -255,6 +255,7 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
             let started = ContinuousClock.now
             let outcome = apply(batch, worker: index, processor: &processor, backoff: &backoff)
             let effects: AppliedBatch? = if case .applied(let applied) = outcome { applied } else { nil }
+            if effects != nil { Failpoints.reach(.afterCommitBeforeMark) }
             condition.withLock {
                 switch outcome {
                 case .applied: break

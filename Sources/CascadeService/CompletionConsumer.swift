@@ -77,6 +77,7 @@ public final class CompletionConsumer: Sendable {
             // calls this again; there is nothing left to hand back then.
             guard let consumer = consumerRef else { return }
             self.telemetry.metrics.recordRebalance(event)
+            if !event.isAssignment { Failpoints.reach(.duringRevoke) }
             do { for action in actions { _ = try self.perform(action, consumer, workers) } } catch {
                 Log.warning("rebalance step failed", ["error": "\(error)"])
             }
@@ -123,6 +124,7 @@ public final class CompletionConsumer: Sendable {
         case .abandonRetries(nil):
             Log.info("stopping: finishing in-flight batches, committing and leaving the group")
             workers.abandonRetries()
+            Failpoints.reach(.duringShutdown)
         case .abandonRetries(let partitions?):
             workers.abandonRetries(of: Set(partitions))
         case .awaitBatchesInProgress(let partitions):
@@ -130,6 +132,7 @@ public final class CompletionConsumer: Sendable {
         case .markApplied:
             for (tp, offset) in workers.takeApplied() { consumer.markProcessed(tp, offset: offset) }
         case .commit(let synchronously):
+            Failpoints.reach(.afterMarkBeforeKafkaCommit)
             if synchronously { try consumer.commit(synchronously: true) } else {
                 do { try consumer.commit(synchronously: false) } catch {
                     Log.warning("offset commit failed; the next one covers it", ["error": "\(error)"])

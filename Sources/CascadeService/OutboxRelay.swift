@@ -130,6 +130,7 @@ public final class OutboxRelay: Sendable {
     private func deleteSettled(_ db: PostgresConnection) throws {
         let rows = state.withLock { s in defer { s.settled = [] }; return s.settled }
         do {
+            if !rows.isEmpty { try Failpoints.check(.relayAfterDelivery) }
             try OutboxStore.settle(rows, on: db)
         } catch {
             state.withLock { $0.settled += rows }  // deleted next time (or swept: re-sent, same bytes)
@@ -151,6 +152,7 @@ public final class OutboxRelay: Sendable {
         for (position, message) in row.messages.enumerated() {
             do {
                 try producer.send(outgoing(message)) { [self] result in
+                    Failpoints.reach(.relayAfterProduce)
                     let outcome = Self.outcome(of: result)
                     let wake = state.withLock { s in
                         s.record(outcome, row: row.id, position: position)
@@ -223,6 +225,7 @@ public final class OutboxRelay: Sendable {
                 Log.info("publishing outbox rows left behind", ["rows": "\(rows.count)",
                                                                 "messages": "\(rows.reduce(0) { $0 + $1.messages.count })"])
             }
+            if !claimed.isEmpty { try Failpoints.check(.sweep) }
             let settled = try produce(rows)
             let kept = Set(rows.map(\.id)).subtracting(settled.map(\.id))
             try OutboxStore.settle(quarantined + settled, in: tx, extra: quarantine, postponing: Array(kept))

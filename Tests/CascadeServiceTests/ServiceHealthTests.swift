@@ -106,14 +106,3 @@ final class PartitionLagTests: XCTestCase {
                        "a producer clock ahead of ours is not negative lag")
     }
 }
-
-final class FailpointsTests: XCTestCase {
-    func testOnlyKnownPointsAndActionsAreArmedAndAnyMistakeArmsNothing() {
-        XCTAssertEqual(Failpoints.parse(nil).armed, [:])
-        XCTAssertEqual(Failpoints.parse("worker-apply=hang").armed, [.workerApply: .hang])
-        let typo = Failpoints.parse("worker-apply=hang,worker-aply=hang")
-        XCTAssertEqual(typo.armed, [:], "half a configuration is not applied")
-        XCTAssertEqual(typo.problems.count, 1)
-        XCTAssertEqual(Failpoints.parse("worker-apply=explode").problems.count, 1)
-    }
-}
