@@ -14,116 +14,45 @@ final class EffectivelyOnceTests: XCTestCase {
     override func setUpWithError() throws { f = try PipelineFixture() }
     override func tearDown() { f?.close() }
 
-    /// Seeds `count` started jobs of a model with one trigger_output subscription and publishes
-    /// a report for each (every tenth a failure). Returns the jobs and which succeeded.
-    private func backlog(_ count: Int) throws -> (jobs: [String], successes: Set<String>) {
-        let source = try f.model("src"), target = try f.model("dst")
-        try f.subscribe(source, target)
-        try f.db.query("""
-            INSERT INTO jobs (job_id, model_id, model_version, job_type, status, input, started_at)
-            SELECT $1 || '-' || i, $2, 'v1', 'inference', 'started', '{}'::jsonb, now() FROM generate_series(1, $3) AS i
-            """, [f.id, source, count])
-        let jobs = (1...count).map { "\(f.id)-\($0)" }
-        var successes = Set<String>()
-        let messages = jobs.enumerated().map { i, id -> OutgoingMessage in
-            let failed = i % 10 == 9
-            if !failed { successes.insert(id) }
-            let body = failed
-                ? #"{"model_id":"\#(source)","model_version":"v1","job_id":"\#(id)","status":"failure","error":{"i":\#(i)}}"#
-                : #"{"model_id":"\#(source)","model_version":"v1","job_id":"\#(id)","status":"success","output":{"i":\#(i)}}"#
-            return OutgoingMessage(topic: f.topics.reports, key: id, value: body)
-        }
-        for result in try f.producer.sendAndWait(messages) { _ = try result.get() }
-        return (jobs, successes)
-    }
+    /// A backlog of `count` reports of a model with one subscription (every tenth a failure).
+    private func backlog(_ count: Int) throws -> Backlog { try Backlog.seed(f, count: count) }
 
-    private func terminalCount() throws -> Int64 {
-        try f.count("SELECT count(*) AS n FROM jobs WHERE job_id LIKE $1 AND status IN ('success', 'failure')", ["\(f.id)-%"])
-    }
-
-    private func unpublishedCount() throws -> Int64 {
-        // Topic names are framed into each row's bytes; this run's all start with its id.
-        try f.count("SELECT count(*) AS n FROM outbox WHERE position(convert_to($1, 'UTF8') IN messages) > 0", ["\(f.id)."])
-    }
+    private func terminalCount(_ backlog: Backlog) throws -> Int64 { try backlog.terminalCount(f) }
 
     /// Progress as the result records show it: cheap to watch, whatever the size of the jobs table.
     private func waitForProgress(atLeast n: Int, timeout: TimeInterval = 60) {
         XCTAssertTrue(eventually(timeout: timeout, interval: 0.005) { f.reader.messages(f.topics.results).count >= n }, "no progress to \(n)")
     }
 
-    private func verifyExactlyOnce(jobs: [String], successes: Set<String>, file: StaticString = #filePath, line: UInt = #line) throws {
-        let total = Int64(jobs.count)
-        let drained = try eventually(timeout: 120) { try terminalCount() == total && unpublishedCount() == 0 }
-        let applied = try terminalCount(), unpublished = try unpublishedCount()
-        XCTAssertTrue(drained, "not drained: \(applied) of \(total) applied, \(unpublished) unpublished", file: file, line: line)
-        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE job_id LIKE $1 AND status = 'success'", ["\(f.id)-%"]),
-                       Int64(successes.count), file: file, line: line)
-        // Exactly one downstream job and one outcome record per success, never two.
-        let children = try f.db.query("SELECT parent_job_id, job_id FROM jobs WHERE parent_job_id LIKE $1", ["\(f.id)-%"]).rows
-        XCTAssertEqual(children.count, successes.count, "downstream jobs", file: file, line: line)
-        XCTAssertEqual(Set(try children.map { try $0.string("parent_job_id") }), successes, file: file, line: line)
-        XCTAssertEqual(try f.count("""
-            SELECT coalesce(sum(jsonb_array_length(subscription_outcomes)), 0) AS n FROM jobs WHERE job_id LIKE $1
-            """, ["\(f.id)-%"]), Int64(successes.count), "outcome records", file: file, line: line)
-
-        // Every downstream request reached the broker; a re-send carries the same event-id.
-        let childIds = Set(try children.map { try $0.string("job_id") })
-        XCTAssertTrue(eventually(timeout: 30) { Set(f.reader.messages(f.topics.requests).compactMap(\.message.keyString)) == childIds },
-                      "downstream requests missing", file: file, line: line)
-        var eventIdOfJob: [String: String] = [:]
-        for request in f.reader.messages(f.topics.requests) {
-            let key = request.message.keyString!, eventId = request.header("event-id")!
-            XCTAssertEqual(eventIdOfJob[key, default: eventId], eventId, "a re-send changed its event-id", file: file, line: line)
-            eventIdOfJob[key] = eventId
-        }
-        XCTAssertEqual(Set(eventIdOfJob.values).count, childIds.count, file: file, line: line)
-
-        // Every report was answered; its first (non-duplicate) answer is one and the same.
-        XCTAssertTrue(eventually(timeout: 30) {
-            Set(f.reader.messages(f.topics.results).compactMap { $0.json?["job_id"]?.stringValue }).isSuperset(of: jobs)
-        }, "result records missing", file: file, line: line)
-        var firstAnswers: [String: Set<[UInt8]>] = [:]
-        for result in f.reader.messages(f.topics.results) where result.json?["duplicate"] == false {
-            firstAnswers[result.json!["job_id"]!.stringValue!, default: []].insert(result.message.value ?? [])
-        }
-        XCTAssertEqual(firstAnswers.values.filter { $0.count != 1 }.count, 0, "a report was applied twice with different answers", file: file, line: line)
-
-        // Every answer, re-sent or answered again after a crash, carries its report's event-id.
-        for result in f.reader.messages(f.topics.results) {
-            XCTAssertEqual(result.header("event-id"), result.reportSource?.eventId(.result).lowercasedText,
-                           "a result record's event-id is not its report's", file: file, line: line)
-        }
-    }
-
     func testSIGKILLMidStreamThenRestartAppliesEveryReportExactlyOnce() throws {
-        let (jobs, successes) = try backlog(3000)
+        let work = try backlog(3000)
         let first = try f.startConsumer(["--batch-size", "20"])
         waitForProgress(atLeast: 300)
         first.signal(SIGKILL)
         XCTAssertEqual(first.wait(), 128 + SIGKILL)
-        let appliedBeforeCrash = try terminalCount()
+        let appliedBeforeCrash = try terminalCount(work)
         XCTAssertLessThan(appliedBeforeCrash, 3000, "the backlog drained before the crash; the test proved nothing")
 
         let second = try f.startConsumer(["--batch-size", "200"])
-        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        try Oracle.verify(f, work)
         second.signal(SIGTERM)
         XCTAssertEqual(second.wait(), 0, second.log)
     }
 
     func testARebalanceMidStreamNeverAppliesAReportTwiceOrLosesOne() throws {
-        let (jobs, successes) = try backlog(3000)
+        let work = try backlog(3000)
         let first = try f.startConsumer(["--batch-size", "2"])
         waitForProgress(atLeast: 100)
         // A second member joins (the partitions are split), then the first leaves (they move back).
         let second = try f.startConsumer(["--batch-size", "2"])
         XCTAssertTrue(eventually(timeout: 30) { second.log.contains(#""msg":"partitions assigned""#) }, second.log)
-        let progressAtJoin = try terminalCount()
+        let progressAtJoin = try terminalCount(work)
         first.signal(SIGTERM)
         XCTAssertEqual(first.wait(), 0, first.log)
         XCTAssertLessThan(progressAtJoin, 3000, "the backlog drained before the rebalance; the test proved nothing")
         XCTAssertTrue(first.log.contains(#""msg":"partitions revoked""#), first.log)
 
-        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        try Oracle.verify(f, work)
         second.signal(SIGTERM)
         XCTAssertEqual(second.wait(), 0, second.log)
     }
@@ -136,7 +65,7 @@ final class EffectivelyOnceTests: XCTestCase {
         defer { database.drop() }
         f.close()
         f = try PipelineFixture(databaseURL: database.url)
-        let (jobs, successes) = try backlog(3000)
+        let work = try backlog(3000)
         let consumer = try f.startConsumer(["--batch-size", "20", "--max-pending-kb", "64"])
         waitForProgress(atLeast: 200)
 
@@ -152,7 +81,7 @@ final class EffectivelyOnceTests: XCTestCase {
         try database.allowConnections(true)
         _ = try? f.db.query("SELECT 1")  // the test's own session was ended too: this notices, the next query reconnects
         XCTAssertTrue(eventually(timeout: 30) { consumer.log.contains("fetching resumed") }, consumer.log)
-        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        try Oracle.verify(f, work)
         consumer.signal(SIGTERM)
         XCTAssertEqual(consumer.wait(), 0, consumer.log)
     }
@@ -165,7 +94,7 @@ final class EffectivelyOnceTests: XCTestCase {
         defer { database.drop() }
         f.close()
         f = try PipelineFixture(databaseURL: database.url)
-        let (jobs, successes) = try backlog(2000)
+        let work = try backlog(2000)
         let first = try f.startConsumer(["--batch-size", "20"])
         waitForProgress(atLeast: 100)
         try database.allowConnections(false)
@@ -176,9 +105,9 @@ final class EffectivelyOnceTests: XCTestCase {
 
         try database.allowConnections(true)
         _ = try? f.db.query("SELECT 1")  // the test's own session was ended too: this notices, the next query reconnects
-        XCTAssertLessThan(try terminalCount(), 2000, "the backlog drained before the outage; the test proved nothing")
+        XCTAssertLessThan(try terminalCount(work), 2000, "the backlog drained before the outage; the test proved nothing")
         let second = try f.startConsumer(["--batch-size", "200"])
-        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        try Oracle.verify(f, work)
         second.signal(SIGTERM)
         XCTAssertEqual(second.wait(), 0, second.log)
     }
@@ -188,10 +117,10 @@ final class EffectivelyOnceTests: XCTestCase {
     /// both with exit code 75. Its offsets were never marked, so once the lock is gone the next
     /// member applies every report exactly once.
     func testTheShutdownDeadlineAndASecondSignalCutAStuckDrainAndNothingIsLost() throws {
-        let (jobs, successes) = try backlog(400)
+        let work = try backlog(400)
         let holder = try PostgresConnection(url: f.databaseURL)
         try holder.query("BEGIN")
-        try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [jobs[0]])
+        try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [work.jobs[0]])
         // A member that exits leaves its backend waiting for the lock (a blocked backend does
         // not notice its client has gone), so each member's batch is one more waiter.
         func waitForTheStuckBatch(_ waiters: Int64) throws {
@@ -215,9 +144,9 @@ final class EffectivelyOnceTests: XCTestCase {
         XCTAssertTrue(second.log.contains("shutdown deadline passed"), second.log)
 
         try holder.query("ROLLBACK")
-        XCTAssertLessThan(try terminalCount(), 400, "nothing was stuck; the test proved nothing")
+        XCTAssertLessThan(try terminalCount(work), 400, "nothing was stuck; the test proved nothing")
         let third = try f.startConsumer()
-        try verifyExactlyOnce(jobs: jobs, successes: successes)
+        try Oracle.verify(f, work)
         third.signal(SIGTERM)
         XCTAssertEqual(third.wait(), 0, third.log)
     }

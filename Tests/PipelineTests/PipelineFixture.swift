@@ -72,17 +72,17 @@ final class PipelineFixture {
 
     /// `databaseURL` defaults to the test server's database; tests that break the database
     /// pass a private one.
-    init(databaseURL: String? = nil, createTopics: Bool = true) throws {
-        brokers = try TestEnvironment.brokers
+    init(databaseURL: String? = nil, brokers: String? = nil, createTopics: Bool = true) throws {
+        self.brokers = try brokers ?? TestEnvironment.brokers
         self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL
         topics = TopicNames(reports: "\(id).reports", results: "\(id).results", requests: "\(id).requests", deadLetters: "\(id).dlq")
         group = "\(id)-cascade"
         db = try PostgresConnection(url: self.databaseURL)
         try Migrator.migrate(db)
         registry = RegistryStore(db: db)
-        producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: brokers))
-        if createTopics { try Self.create(topics, on: brokers) }
-        reader = try OutputReader(brokers: brokers, topics: [topics.results, topics.requests, topics.deadLetters])
+        producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: self.brokers))
+        if createTopics { try Self.create(topics, on: self.brokers) }
+        reader = try OutputReader(brokers: self.brokers, topics: [topics.results, topics.requests, topics.deadLetters])
     }
 
     func createTopics() throws { try Self.create(topics, on: brokers) }
@@ -97,8 +97,10 @@ final class PipelineFixture {
         try? producer.close()
     }
 
+    /// The debug build, unless CASCADE_TEST_BINARY names another (`make faults` runs the release build).
     static var binary: String {
-        TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/cascade").path
+        ProcessInfo.processInfo.environment["CASCADE_TEST_BINARY"]
+            ?? TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/cascade").path
     }
 
     /// Starts `cascade consume` as a separate process against this fixture's topics.

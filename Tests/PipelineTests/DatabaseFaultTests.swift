@@ -1,0 +1,95 @@
+import Foundation
+import Postgres
+import TestSupport
+import XCTest
+
+/// 4 and 5 of docs/RELIABILITY.md: PostgreSQL restarted under load, each of Cascade's sessions
+/// terminated in turn, and a row lock held for 10 s.
+final class DatabaseFaultTests: FaultTestCase {
+    private let size = 20_000
+
+    func testPostgreSQLRestartedUnderLoadLosesNothingAndTheMemberStaysUp() throws {
+        let work = try Backlog.seed(f, count: size, subscriptions: 2)
+        let member = try f.startConsumer(["--batch-size", "100"])
+        waitForAnswers(atLeast: 2000)
+        XCTAssertEqual(try runScript("scripts/services.sh restart-postgres"), 0)
+        let restarted = Date()
+        reconnect()
+        XCTAssertLessThan(try work.terminalCount(f), Int64(size), "the backlog drained before the restart; it proved nothing")
+        let verdict = try Oracle.verify(f, work)
+        XCTAssertNil(member.wait(timeout: 0), "the member exited: \(member.log)")
+        XCTAssertTrue(member.log.contains("database connection lost; retrying the batch"), "no batch met the restart: \(member.log)")
+        FaultRun.record(.init(scenario: "PostgreSQL restarted (pg_ctl -m fast)", reports: size, verdict: verdict, crashes: 0,
+                              recoverySeconds: Date().timeIntervalSince(restarted)))
+        stop(member)
+    }
+
+    func testTerminatingEachOfCascadesSessionsInTurnLosesNothing() throws {
+        let database = try PrivateDatabase("terminate")
+        defer { database.drop() }
+        f.close()
+        f = try PipelineFixture(databaseURL: database.url)
+        let work = try Backlog.seed(f, count: size, subscriptions: 2)
+        let member = try f.startConsumer(["--batch-size", "100"])
+        waitForAnswers(atLeast: 1000)
+        // Every second, the oldest of Cascade's sessions (workers, relay) is ended, ten times.
+        var terminated = 0
+        for _ in 1...10 {
+            let sessions = try f.db.query("""
+                SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY backend_start
+                """).rows.map { try $0.int("pid") }
+            if let oldest = sessions.first {
+                try f.db.query("SELECT pg_terminate_backend($1::int)", [oldest])
+                terminated += 1
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        let lastTermination = Date()
+        XCTAssertGreaterThanOrEqual(terminated, 8, "Cascade had no sessions to end")
+        XCTAssertLessThan(try work.terminalCount(f), Int64(size), "the backlog drained before the last termination; it proved nothing")
+        let verdict = try Oracle.verify(f, work)
+        XCTAssertNil(member.wait(timeout: 0), "the member exited: \(member.log)")
+        FaultRun.record(.init(scenario: "pg_terminate_backend of each session in turn (10, 1 s apart)", reports: size, verdict: verdict,
+                              crashes: terminated, recoverySeconds: Date().timeIntervalSince(lastTermination)))
+        stop(member)
+    }
+
+    /// A second session holds one reported job's row lock for 10 s once a batch waits for it:
+    /// that batch's worker waits; the other partitions' workers go on.
+    func testARowLockHeldTenSecondsHoldsBackOnlyItsOwnPartition() throws {
+        let work = try Backlog.seed(f, count: size, subscriptions: 1)
+        let locked = work.jobs[size / 20]
+        let holder = try PostgresConnection(url: f.databaseURL)
+        try holder.query("BEGIN")
+        try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [locked])
+        let member = try f.startConsumer(["--batch-size", "100", "--workers", "3"])
+        XCTAssertTrue(try eventually(timeout: 60) {
+            try f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= 1
+        }, "no batch waited for the lock")
+        let atLock = f.reader.messages(f.topics.results)
+        Thread.sleep(forTimeInterval: 10)
+        let atRelease = f.reader.messages(f.topics.results)
+        try holder.query("ROLLBACK")
+        let released = Date()
+        let verdict = try Oracle.verify(f, work)
+
+        let lockedPartition = try XCTUnwrap(f.reader.messages(f.topics.results).first { $0.json?["job_id"]?.stringValue == locked }?.reportSource?.partition)
+        func answers(_ received: [Received], onLockedPartition: Bool) -> Int {
+            received.filter { ($0.reportSource?.partition == lockedPartition) == onLockedPartition }.count
+        }
+        let othersDuringLock = answers(atRelease, onLockedPartition: false) - answers(atLock, onLockedPartition: false)
+        let lockedDuringLock = answers(atRelease, onLockedPartition: true) - answers(atLock, onLockedPartition: true)
+        XCTAssertEqual(lockedDuringLock, 0, "the locked partition moved while its batch waited")
+        XCTAssertGreaterThan(othersDuringLock, 0, "the other partitions stopped too")
+        FaultRun.record(.init(scenario: "a row lock held 10 s", reports: size, verdict: verdict, crashes: 0,
+                              recoverySeconds: Date().timeIntervalSince(released),
+                              measured: ["other_partitions_answers_per_s_during_lock": Double(othersDuringLock) / 10,
+                                         "locked_partition_answers_during_lock": Double(lockedDuringLock)]))
+        stop(member)
+    }
+
+    /// The test's own session was ended too: this notices, and the next query reconnects.
+    private func reconnect() {
+        do { try f.db.query("SELECT 1") } catch { print("the test's session was ended as expected: \(error)") }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Proof under faults (docs/RELIABILITY.md): each scenario runs `cascade consume` as separate
+/// processes against Tansu (or librdkafka's mock cluster) and a durable PostgreSQL, breaks
+/// something, and ends with the Oracle. `make faults` runs every scenario at full size and
+/// prints the table; `make test` runs a kill at three failpoints, a short poison flood and
+/// 100,000 duplicates.
+/// What every fault scenario shares: a fixture of its own, the subset rule, and small helpers.
+class FaultTestCase: XCTestCase {
+    var f: PipelineFixture!
+
+    /// The scenarios `make test` runs; `make faults` runs every one, at full size.
+    private static let subset: Set<String> = [
+        "testKillInsideTheBatchTransaction", "testKillAfterCommitBeforeTheOffsetsAreMarked",
+        "testKillInTheRelayAfterProduceBeforeTheDeliveryReport", "testAPoisonFloodLosesNothingAndEveryBadReportIsDeadLettered",
+        "testAFloodOfDuplicatesFiresNothingTwiceAndEveryDuplicateIsMarked",
+    ]
+
+    override func setUpWithError() throws {
+        let test = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).last.map(String.init) ?? name
+        if !Self.subset.contains(test) { try FaultRun.requireFullRun() }
+        f = try PipelineFixture()
+    }
+
+    override func tearDown() { f?.close() }
+
+    var killedBySIGKILL: Int32 { 128 + SIGKILL }
+
+    /// Result records seen: progress that is cheap to watch.
+    func waitForAnswers(atLeast n: Int, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(eventually(timeout: timeout, interval: 0.01) { f.reader.messages(f.topics.results).count >= n }, "no progress to \(n)",
+                      file: file, line: line)
+    }
+
+    func stop(_ member: ChildProcess, file: StaticString = #filePath, line: UInt = #line) {
+        member.signal(SIGTERM)
+        XCTAssertEqual(member.wait(timeout: 60), 0, member.log, file: file, line: line)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Kafka
+import TestSupport
+import XCTest
+
+/// 7 and 8 of docs/RELIABILITY.md: a poison flood and a duplicate flood, each with its rate
+/// beside the clean rate of the same run.
+final class FloodFaultTests: FaultTestCase {
+    /// Reports per second from the first answer to the last, for a member draining `reports`
+    /// on `fixture` (started here).
+    private func answerRate(_ fixture: PipelineFixture, answers: Int, timeout: TimeInterval = 600) throws -> Double {
+        let member = try fixture.startConsumer(["--batch-size", "500"])
+        defer { stop(member) }
+        XCTAssertTrue(eventually(timeout: 60, interval: 0.005) { !fixture.reader.messages(fixture.topics.results).isEmpty }, "no first answer")
+        let first = Date()
+        XCTAssertTrue(eventually(timeout: timeout, interval: 0.01) { fixture.reader.messages(fixture.topics.results).count >= answers },
+                      "\(fixture.reader.messages(fixture.topics.results).count) of \(answers) answers")
+        return Double(answers) / Date().timeIntervalSince(first)
+    }
+
+    /// The rate of `count` good reports alone, on topics and jobs of their own, in this run.
+    private func cleanRate(of count: Int) throws -> Double {
+        let clean = try PipelineFixture()
+        defer { clean.close() }
+        _ = try Backlog.seed(clean, count: count, subscriptions: 1)
+        return try answerRate(clean, answers: count)
+    }
+
+    func testAPoisonFloodLosesNothingAndEveryBadReportIsDeadLettered() throws {
+        let good = FaultRun.size(subset: 2000, full: 50_000), bad = FaultRun.size(subset: 500, full: 10_000)
+        let clean = try cleanRate(of: good)
+        let work = try Backlog.seed(f, count: good, subscriptions: 1, publish: false)
+        let poison = PoisonReports.messages(count: bad, topic: f.topics.reports, model: work.sourceModel)
+        var mixed: [OutgoingMessage] = []
+        for (i, report) in work.reports.enumerated() {
+            mixed.append(report)
+            if i % (good / bad) == 0, mixed.count - i - 1 < bad { mixed.append(poison[mixed.count - i - 1]) }
+        }
+        XCTAssertEqual(mixed.count, good + bad)
+        // A 1 MiB + 1 report needs a producer that may send it (librdkafka's default is 1,000,000).
+        let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": f.brokers, "message.max.bytes": "4000000", "log_level": "3"]))
+        try work.publish(mixed, with: producer)
+        try producer.close()
+
+        // The good reports' rate: they are answered at the mixed rate, and are this share of it.
+        let withPoison = try answerRate(f, answers: good + bad) * Double(good) / Double(good + bad)
+        let verdict = try Oracle.verify(f, work, deadLetters: bad)
+        let deadLetters = f.reader.messages(f.topics.deadLetters)
+        XCTAssertEqual(Set(deadLetters.compactMap(\.message.keyString)), Set(poison.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }),
+                       "the dead letters are not the bad reports")
+        XCTAssertEqual(deadLetters.filter { ($0.header("dlq-reason") ?? "").isEmpty }.count, 0, "a dead letter without its reason")
+        let kindsSent = Set(poison.compactMap(\.poisonKind))
+        let kindsDeadLettered = Set(deadLetters.compactMap { $0.header("poison-kind") })
+        XCTAssertEqual(kindsDeadLettered, kindsSent, "some kinds of bad report never reached the dead-letter topic")
+        let rejected = f.reader.messages(f.topics.results).filter { $0.json?["job_id"]?.stringValue?.hasPrefix("bad-") == true }
+        XCTAssertEqual(rejected.filter { $0.json?["code"] != 400 }.count, 0, "a bad report answered with something other than 400")
+        // Every one is keyed, and the key stands in for a job id validation cannot read.
+        XCTAssertEqual(rejected.count, bad, "every bad report is answered 400")
+        FaultRun.record(.init(scenario: "poison flood (\(bad) bad among \(good) good, \(kindsSent.count) kinds)", reports: good + bad,
+                              verdict: verdict, crashes: 0, recoverySeconds: 0,
+                              measured: ["good_per_s": withPoison, "clean_per_s": clean, "rate_vs_clean": withPoison / clean]))
+    }
+
+    func testAFloodOfDuplicatesFiresNothingTwiceAndEveryDuplicateIsMarked() throws {
+        let distinct = FaultRun.size(subset: 1000, full: 10_000), copies = 100
+        let fresh = try cleanRate(of: FaultRun.size(subset: 5000, full: 50_000))
+        let work = try Backlog.seed(f, count: distinct, subscriptions: 1, publish: false)
+        var random = SplitMix64(seed: 2026_12_03)
+        var flood = Array(repeating: work.reports, count: copies).flatMap { $0 }
+        for i in stride(from: flood.count - 1, to: 0, by: -1) { flood.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+        try work.publish(flood, with: f.producer)
+
+        let rate = try answerRate(f, answers: distinct * copies, timeout: 1800)
+        let verdict = try Oracle.verify(f, work)
+        let answers = f.reader.messages(f.topics.results)
+        XCTAssertEqual(answers.count, distinct * copies, "one answer per report, no crash to repeat any")
+        XCTAssertEqual(answers.filter { $0.json?["duplicate"] == true }.count, distinct * (copies - 1), "every repeat is marked a duplicate")
+        FaultRun.record(.init(scenario: "\(distinct * copies) duplicates (\(distinct) completions x \(copies), shuffled)",
+                              reports: distinct * copies, verdict: verdict, crashes: 0, recoverySeconds: 0,
+                              measured: ["duplicates_per_s": rate, "fresh_per_s": fresh, "rate_vs_fresh": rate / fresh]))
+    }
+}
+
+private extension OutgoingMessage {
+    var poisonKind: String? { headers.first { $0.name == "poison-kind" }?.stringValue }
+}

@@ -1,0 +1,124 @@
+import CascadeDomain
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+import XCTest
+
+/// 1 and 2 of docs/RELIABILITY.md: a kill at every failpoint, and kills at random moments.
+final class KillFaultTests: FaultTestCase {
+    // MARK: 1. A kill at every failpoint
+
+    /// Arms `point` with `rule` in a member draining a backlog, lets `provoke` bring the member
+    /// to it, checks the failpoint (not something else) killed it mid-stream, then restarts a
+    /// clean member and runs the oracle.
+    private func kill(at point: String, rule: String = "kill", backlogSize: Int = FaultRun.size(subset: 3000, full: 20_000),
+                      provoke: (ChildProcess) throws -> Void = { _ in }) throws {
+        let work = try Backlog.seed(f, count: backlogSize, subscriptions: 2)
+        let victim = try f.startConsumer(["--batch-size", "20"], environment: ["CASCADE_FAILPOINTS": "\(point)=\(rule)"])
+        try provoke(victim)
+        XCTAssertEqual(victim.wait(timeout: 120), killedBySIGKILL, "the failpoint did not kill the member: \(victim.log)")
+        XCTAssertTrue(victim.log.contains(#""failpoint":"\#(point)""#) && victim.log.contains(#""msg":"failpoint fired""#), victim.log)
+        XCTAssertLessThan(try work.terminalCount(f), Int64(backlogSize), "the backlog drained before the kill; it proved nothing")
+
+        let restarted = Date()
+        let survivor = try f.startConsumer(["--batch-size", "200"])
+        let verdict = try Oracle.verify(f, work)
+        FaultRun.record(.init(scenario: "kill at \(point)", reports: backlogSize, verdict: verdict, crashes: 1,
+                              recoverySeconds: Date().timeIntervalSince(restarted)))
+        stop(survivor)
+    }
+
+    func testKillBeforeTheBatchTransaction() throws {
+        try kill(at: "before-batch-tx", rule: "kill@10")
+    }
+
+    func testKillInsideTheBatchTransaction() throws {
+        try kill(at: "batch-write", rule: "kill@10")
+    }
+
+    func testKillAfterCommitBeforeTheOffsetsAreMarked() throws {
+        try kill(at: "after-db-commit-before-mark", rule: "kill@10")
+    }
+
+    func testKillAfterMarkingBeforeTheKafkaCommit() throws {
+        try kill(at: "after-mark-before-kafka-commit", rule: "kill@5")
+    }
+
+    func testKillInTheRelayAfterProduceBeforeTheDeliveryReport() throws {
+        try kill(at: "relay-after-produce-before-delivery-report", rule: "kill@50")
+    }
+
+    func testKillInTheRelayAfterDeliveryBeforeTheRowsAreDeleted() throws {
+        try kill(at: "relay-after-delivery-before-delete", rule: "kill@2")
+    }
+
+    func testKillInsideTheRevokeCallback() throws {
+        try kill(at: "during-revoke") { victim in
+            waitForAnswers(atLeast: 100)
+            // A second member makes the group rebalance: the first is revoked, and dies there.
+            let joiner = try f.startConsumer(["--batch-size", "20"])
+            XCTAssertEqual(victim.wait(timeout: 60), killedBySIGKILL, victim.log)
+            stop(joiner)
+        }
+    }
+
+    func testKillDuringShutdown() throws {
+        try kill(at: "during-shutdown") { victim in
+            waitForAnswers(atLeast: 100)
+            victim.signal(SIGTERM)
+        }
+    }
+
+    /// A sweep only meets rows a crash left behind: the first member dies in the relay with
+    /// rows unsettled, the second dies in the sweep that claims them, a third finishes.
+    func testKillDuringTheSweepOfRowsACrashLeft() throws {
+        let size = FaultRun.size(subset: 3000, full: 20_000)
+        let work = try Backlog.seed(f, count: size, subscriptions: 2)
+        let first = try f.startConsumer(["--batch-size", "20"],
+                                        environment: ["CASCADE_FAILPOINTS": "relay-after-produce-before-delivery-report=kill@50"])
+        XCTAssertEqual(first.wait(timeout: 120), killedBySIGKILL, first.log)
+        let second = try f.startConsumer(["--batch-size", "20"], environment: ["CASCADE_FAILPOINTS": "sweep=kill"])
+        XCTAssertEqual(second.wait(timeout: 120), killedBySIGKILL, "the sweep never met the rows: \(second.log)")
+        XCTAssertTrue(second.log.contains(#""failpoint":"sweep""#), second.log)
+        XCTAssertGreaterThan(try work.unpublishedCount(f), 0, "no rows were left to sweep; it proved nothing")
+
+        let restarted = Date()
+        let third = try f.startConsumer(["--batch-size", "200"])
+        let verdict = try Oracle.verify(f, work)
+        FaultRun.record(.init(scenario: "kill at sweep (after a kill in the relay)", reports: size, verdict: verdict, crashes: 2,
+                              recoverySeconds: Date().timeIntervalSince(restarted)))
+        stop(third)
+    }
+
+    // MARK: 2. Kills at random moments
+
+    func testTwentyKillsAtRandomMomentsUnderABacklog() throws {
+        let size = 50_000, kills = 20
+        let work = try Backlog.seed(f, count: size, subscriptions: 2)
+        let points = ["before-batch-tx", "batch-write", "after-db-commit-before-mark", "after-mark-before-kafka-commit",
+                      "relay-after-produce-before-delivery-report", "relay-after-delivery-before-delete", "sweep"]
+        var random = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
+        var byFailpoint = 0
+        for round in 1...kills {
+            // Half the rounds arm a random failpoint at a random hit; every round is killed from
+            // outside after a random 2–8 s if the failpoint has not fired by then.
+            let point = round % 2 == 0 ? points[Int(random.next() % UInt64(points.count))] : nil
+            let environment = point.map { ["CASCADE_FAILPOINTS": "\($0)=kill@\(1 + random.next() % 40)"] } ?? [:]
+            let member = try f.startConsumer(["--batch-size", "100"], environment: environment)
+            if member.wait(timeout: 2 + Double(random.next() % 6000) / 1000) == nil {
+                member.signal(SIGKILL)
+            } else {
+                byFailpoint += 1
+            }
+            XCTAssertEqual(member.wait(timeout: 10), killedBySIGKILL, "round \(round): \(member.log)")
+        }
+        XCTAssertLessThan(try work.terminalCount(f), Int64(size), "the backlog drained before the last kill")
+        let restarted = Date()
+        let last = try f.startConsumer(["--batch-size", "500"])
+        let verdict = try Oracle.verify(f, work, timeout: 600)
+        FaultRun.record(.init(scenario: "20 kills at random moments", reports: size, verdict: verdict, crashes: kills,
+                              recoverySeconds: Date().timeIntervalSince(restarted), measured: ["kills_by_failpoint": Double(byFailpoint)]))
+        stop(last)
+    }
+}
