@@ -84,7 +84,9 @@ public struct JSONParser {
         // Duplicate keys are refused. Scanning the members is fastest for the small objects
         // reports are made of; past `linearScanLimit` a set keeps a wide object linear (the
         // scan alone took 16 s for 110,000 members).
-        var seenKeys: Set<String> = []
+        // Keys are compared by their UTF-8 (RFC 8259), not by String's canonical equivalence,
+        // which would refuse {"K":1,"\u212a":2} as a duplicate.
+        var seenKeys: Set<[UInt8]> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; depth -= 1; return .object(members) }
         while true {
@@ -92,10 +94,10 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
             if members.count < Self.linearScanLimit {
-                if members.contains(where: { $0.key == key }) { throw duplicate(key) }
+                if members.contains(where: { $0.key.utf8.elementsEqual(key.utf8) }) { throw duplicate(key) }
             } else {
-                if seenKeys.isEmpty { seenKeys = Set(members.map(\.key)) }
-                if !seenKeys.insert(key).inserted { throw duplicate(key) }
+                if seenKeys.isEmpty { seenKeys = Set(members.map { Array($0.key.utf8) }) }
+                if !seenKeys.insert(Array(key.utf8)).inserted { throw duplicate(key) }
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }

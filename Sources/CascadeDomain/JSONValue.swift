@@ -14,7 +14,9 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
 
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.last { $0.key == key }?.value
+        // Keys match by their UTF-8, as RFC 8259 says: String's == would also match canonically
+        // equivalent keys ("K" and KELVIN SIGN).
+        return members.last { $0.key.utf8.elementsEqual(key.utf8) }?.value
     }
 
     public var isObject: Bool { if case .object = self { true } else { false } }
@@ -25,14 +27,14 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b || (Double(a) != nil && Double(a) == Double(b))
-        case let (.string(a), .string(b)): return a == b
+        case let (.number(a), .number(b)): return a == b || (DecimalValue(literal: a).map { $0 == DecimalValue(literal: b) } ?? false)
+        case let (.string(a), .string(b)): return a.utf8.elementsEqual(b.utf8)
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
             guard a.count == b.count else { return false }
-            var right: [String: JSONValue] = [:]
-            for member in b { right[member.key] = member.value }
-            return a.allSatisfy { right[$0.key] == $0.value }
+            var right: [[UInt8]: JSONValue] = [:]
+            for member in b { right[Array(member.key.utf8)] = member.value }
+            return a.allSatisfy { right[Array($0.key.utf8)] == $0.value }
         default: return false
         }
     }
@@ -41,7 +43,8 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(b)
-        case .number(let n): hasher.combine(Double(n) ?? 0)
+        case .number(let n):
+            if let value = DecimalValue(literal: n) { hasher.combine(value) } else { hasher.combine(n) }
         case .string(let s): hasher.combine(s)
         case .array(let a): hasher.combine(a)
         case .object(let m):

@@ -93,6 +93,34 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONParser.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
     }
 
+    /// RFC 8259 compares keys by code unit; Swift's String == by canonical equivalence, under
+    /// which KELVIN SIGN is "K". Found by the differential check against Python (JSONDifferentialTests).
+    func testKeysThatAreOnlyCanonicallyEquivalentAreDistinct() throws {
+        for (a, b) in [("K", "\u{212A}"), ("\u{E9}", "e\u{301}"), (";", "\u{37E}")] {
+            let value = try JSONParser.parse(#"{"\#(a)":1,"\#(b)":2}"#)
+            XCTAssertEqual(value.objectMembers?.count, 2, a)
+            XCTAssertEqual(value[a], 1)
+            XCTAssertEqual(value[b], 2)
+            XCTAssertNotEqual(JSONValue.string(a), JSONValue.string(b))
+            XCTAssertNotEqual(JSONValue(dictionaryLiteral: (a, 1)), JSONValue(dictionaryLiteral: (b, 1)))
+            // The same past the linear scan, in the wide-object path.
+            let wide = (0..<JSONParser.linearScanLimit + 2).map { #""k\#($0)":0"# } + [#""\#(a)":1"#, #""\#(b)":2"#]
+            XCTAssertEqual(try JSONParser.parse("{" + wide.joined(separator: ",") + "}").objectMembers?.count, wide.count)
+        }
+    }
+
+    func testNumbersCompareByTheirExactDecimalValue() {
+        for (a, b) in [("1", "1.0"), ("1", "10e-1"), ("-0", "0"), ("0.0", "-0e5"), ("120", "1.2E+2"), ("1e400", "10e399"),
+                       ("0.000001", "1e-6"), ("12345678901234567890", "1.2345678901234567890e19")] {
+            XCTAssertEqual(JSONValue.number(a), JSONValue.number(b), "\(a) = \(b)")
+            XCTAssertEqual(Set([JSONValue.number(a), JSONValue.number(b)]).count, 1, "\(a) and \(b) hash alike")
+        }
+        for (a, b) in [("9007199254740993", "9007199254740992"), ("1e400", "1e401"), ("-1", "1"), ("0.1", "0.10000000000000001"),
+                       ("1e99999999999999999999", "1e99999999999999999998")] {
+            XCTAssertNotEqual(JSONValue.number(a), JSONValue.number(b), "\(a) ≠ \(b)")
+        }
+    }
+
     func testObjectsCompareWithoutRegardToKeyOrderAndNumbersByValue() {
         XCTAssertEqual(JSONValue(dictionaryLiteral: ("a", 1), ("b", 2)), JSONValue(dictionaryLiteral: ("b", 2), ("a", 1)))
         XCTAssertEqual(JSONValue.number("1.0"), JSONValue.number("1"))
