@@ -43,5 +43,18 @@ public final class MockKafkaCluster: @unchecked Sendable {  // because librdkafk
     public func setBrokerDown(_ brokerId: Int32) { _ = rd_kafka_mock_broker_set_down(cluster, brokerId) }
     public func setBrokerUp(_ brokerId: Int32) { _ = rd_kafka_mock_broker_set_up(cluster, brokerId) }
 
+    /// Moves a partition's leadership to `brokerId` (1-based), so one broker's outage hits
+    /// only the partitions it leads.
+    public func setLeader(topic: String, partition: Int32, brokerId: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_partition_set_leader(cluster, topic, partition, brokerId)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "mock leader of \(topic)/\(partition)") }
+    }
+
+    /// Makes `brokerId` the coordinator of a consumer group.
+    public func setGroupCoordinator(group: String, brokerId: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_coordinator_set(cluster, "group", group, brokerId)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "mock coordinator of \(group)") }
+    }
+
     public static let produceApiKey: Int16 = 0
 }

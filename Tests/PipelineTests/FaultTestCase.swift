@@ -21,8 +21,11 @@ class FaultTestCase: XCTestCase {
     override func setUpWithError() throws {
         let test = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).last.map(String.init) ?? name
         if !Self.subset.contains(test) { try FaultRun.requireFullRun() }
-        f = try PipelineFixture()
+        f = try makeFixture()
     }
+
+    /// Tansu and the test server's database, unless a scenario needs other parts.
+    func makeFixture() throws -> PipelineFixture { try PipelineFixture() }
 
     override func tearDown() { f?.close() }
 
