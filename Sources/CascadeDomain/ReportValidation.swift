@@ -114,9 +114,11 @@ public enum ReportValidation {
         if let first = idErrors.first {
             return reject(.invalidField, first, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
-        if limits.requireKeyMatch, let key = raw.key, String(validating: key, as: UTF8.self) != jobId {
+        // Bytes, as keyDiffers compares and as Kafka partitions: "e\u{301}" is not "\u{E9}" here,
+        // though String's == would say so (found by fuzzing).
+        if limits.requireKeyMatch, let jobId, keyDiffers(raw, from: jobId) {
             // Fleets that rely on per-job ordering ask for this: one job's reports share a partition.
-            return reject(.keyMismatch, "message key must equal job_id \"\(jobId!)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
+            return reject(.keyMismatch, "message key must equal job_id \"\(jobId)\"", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
         let status: CompletionStatus

@@ -155,8 +155,8 @@ public enum TokenRejection: Error, Equatable, Sendable {
         var shown = ""
         for (index, scalar) in value.unicodeScalars.enumerated() {
             if index == quotedLimit { shown += "…"; break }
-            // Control characters would split or forge log lines.
-            shown.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
+            // Control characters (C0, DEL and C1, such as U+0085 NEXT LINE) would split or forge log lines.
+            shown.unicodeScalars.append(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) ? "?" : scalar)
         }
         return "'\(shown)'"
     }

@@ -132,6 +132,10 @@ final class ReportValidationTests: XCTestCase {
 
     func testRequireKeyMatchRejectsAKeyThatIsNotTheJobId() {
         let strict = ReportLimits(maximumBytes: 1 << 20, maximumIdLength: 255, requireKeyMatch: true)
+        // A canonically equivalent spelling is another key: Kafka partitions by the bytes.
+        let composed = #"{"model_id":"A","model_version":"v1","job_id":"\#u{E9}","status":"success"}"#
+        XCTAssertEqual(rejection(raw(composed, key: "e\u{301}"), limits: strict)?.kind, .keyMismatch)
+        if case .failure(let r) = ReportValidation.validate(raw(composed, key: "\u{E9}"), limits: strict) { XCTFail(r.message) }
         for key in ["job-2", ""] {
             let r = rejection(raw(valid, key: key), limits: strict)
             XCTAssertEqual(r?.message, "message key must equal job_id \"job-1\"", key)

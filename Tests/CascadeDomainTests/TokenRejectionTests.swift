@@ -49,6 +49,8 @@ final class TokenRejectionTests: XCTestCase {
                        "token's key id '\(String(repeating: "k", count: 64))…' is not in the key set")
         XCTAssertEqual(TokenRejection.wrongIssuer("a\nlevel=info msg=ok\r\u{7F}").message,
                        "token issuer 'a?level=info msg=ok??' is not the configured issuer")
+        XCTAssertEqual(TokenRejection.wrongIssuer("a\u{85}b\u{9F}c\u{A0}").message, "token issuer 'a?b?c\u{A0}' is not the configured issuer",
+                       "C1 controls too (NEXT LINE ends a line for some readers); a no-break space is text")
         XCTAssertEqual(TokenRejection.unknownKey(keyId: String(repeating: "é", count: 64)).message.count,
                        "token's key id '' is not in the key set".count + 64)
     }
