@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test lint run bench services stop-services clean
+.PHONY: build test lint run bench faults services stop-services clean fuzz fuzz-check
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -29,6 +29,18 @@ test: services lint
 lint:
 	scripts/lint-deploy.sh
 
+# Proof under faults (docs/RELIABILITY.md): every scenario at full size, each `cascade consume` the
+# release build, then the table. About 30 minutes; `make test` runs a subset at small sizes.
+FAULTS_REPORT := .local/faults/results.jsonl
+FAULTS_TESTS := KillFaultTests|DatabaseFaultTests|FloodFaultTests|RebalanceStormTests|BrokerFaultTests
+faults: services
+	swift build -c release --product cascade
+	swift build --build-tests $(SWIFT_FLAGS)
+	mkdir -p .local/faults && rm -f $(FAULTS_REPORT)
+	$(WITH_ENV) CASCADE_FAULTS=full CASCADE_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) CASCADE_TEST_BINARY=$(CURDIR)/.build/release/cascade \
+		swift test --skip-build --disable-swift-testing $(SWIFT_FLAGS) --filter '$(FAULTS_TESTS)'; status=$$?; \
+		scripts/fault-table.py $(FAULTS_REPORT) --commit "$$(git rev-parse --short HEAD)" --date "$$(date -u +%F)" && exit $$status
+
 # The whole pipeline on an embedded broker and a private PostgreSQL, with demo data.
 run: services build
 	$(WITH_ENV) swift run $(SWIFT_FLAGS) cascade demo
@@ -47,3 +59,14 @@ bench: services
 	$(WITH_ENV) .build/release/cascade-bench --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
 		--kafka-config max.in.flight.requests.per.connection=1 \
 		--json-out docs/bench-results.jsonl $(BENCH_ARGS)
+
+# libFuzzer over the pure parsers (Tests/Fuzz, scripts/fuzz.sh): FUZZ_SECONDS per target, every
+# target or those in FUZZ_TARGETS. Builds into .build-fuzz/ with --sanitize=fuzzer,address; not
+# part of `make test`. fuzz-check replays the committed corpus and regressions once (seconds).
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?=
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-check:
+	scripts/fuzz.sh --check $(FUZZ_TARGETS)

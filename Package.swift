@@ -58,3 +58,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer harness (Tests/Fuzz; scripts/fuzz.sh, `make fuzz`). Only under CASCADE_FUZZ=1:
+// it needs libFuzzer's main (--sanitize=fuzzer), and `make build` / `make test` never build it.
+if Context.environment["CASCADE_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "CascadeFuzz", dependencies: ["CascadeDomain", "HTTP"], path: "Tests/Fuzz",
+                                             exclude: ["corpus", "regressions"]))
+}
