@@ -44,7 +44,7 @@ struct BenchOptions {
           --database-url URL      [env DATABASE_URL]
           --cascade PATH          the cascade binary (default: next to this one)
           --json-out FILE         append the JSON lines to FILE as well
-          --skip PHASES           comma-separated: json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,unbatched,latency,mock-latency
+          --skip PHASES           comma-separated: failpoints,json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,unbatched,latency,mock-latency
           --kafka-config K=V      a librdkafka property for every client (repeatable). Tansu
                                   answers a fetch only when fetch.wait.max.ms runs out, so
                                   make bench passes fetch.wait.max.ms=5 (Kafka answers at once)

@@ -259,6 +259,16 @@ if !options.skip.contains("json") {
     record("json_serialization_vs_parser", json.serializationNs / json.parserNs, "x")
     record("json_decoder_vs_parser", json.decoderNs / json.parserNs, "x")
 }
+if !options.skip.contains("failpoints") {
+    // An unset failpoint is one load of an empty dictionary; a report meets one per outgoing
+    // message (the relay's delivery callback) plus a few per batch (docs/RELIABILITY.md).
+    let calls = 20_000_000
+    let started = ContinuousClock.now
+    for i in 0..<calls { Failpoints.reach(i & 1 == 0 ? .relayAfterProduce : .afterCommitBeforeMark) }
+    let elapsed = ContinuousClock.now - started
+    let ns = (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(calls)
+    record("failpoint_unset_ns_per_check", ns, "ns", [("calls", .int(calls))])
+}
 if !options.skip.contains("json-shapes") {
     say("json-shapes: wide objects, long strings, deep nesting and many numbers near 1 MiB, at full size and a quarter")
     for shape in JSONShapes.run() {

@@ -7,9 +7,9 @@ import Synchronization
 /// `CASCADE_FAILPOINTS=point=rule[,point=rule…]` (FailpointRule says what a rule is); then
 /// start-up logs what is armed, and each firing is logged before it acts. Not set, a point
 /// costs one load of an empty dictionary.
-enum Failpoints {
+package enum Failpoints {
     /// The points the service reaches, in the order a report meets them.
-    enum Point: String, Sendable, CaseIterable {
+    package enum Point: String, Sendable, CaseIterable {
         /// A worker, after taking a batch and before applying it.
         case workerApply = "worker-apply"
         /// Before the batch transaction's BEGIN.
@@ -78,13 +78,13 @@ enum Failpoints {
     }
 
     /// A step that cannot fail: kill, hang and delay act here.
-    static func reach(_ point: Point) {
+    package static func reach(_ point: Point) {
         guard !armed.isEmpty, let rule = armed[point], shouldFire(point, rule) else { return }
         act(point, rule)
     }
 
     /// A step that can fail: an `error` rule throws the PostgreSQL error it names.
-    static func check(_ point: Point) throws {
+    package static func check(_ point: Point) throws {
         guard !armed.isEmpty, let rule = armed[point], shouldFire(point, rule) else { return }
         if case .error(let sqlState) = rule.action {
             throw PostgresError(sqlState: sqlState, message: "injected by failpoint \(point.rawValue)")
