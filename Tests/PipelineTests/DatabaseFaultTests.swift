@@ -54,23 +54,28 @@ final class DatabaseFaultTests: FaultTestCase {
         stop(member)
     }
 
-    /// A second session holds one reported job's row lock for 10 s once a batch waits for it:
-    /// that batch's worker waits; the other partitions' workers go on.
+    /// A second session holds one reported job's row lock for 10 s once a batch waits for it,
+    /// while reports keep arriving at 1,000 a second: that batch's worker waits, and the other
+    /// partitions' workers keep answering what arrives.
     func testARowLockHeldTenSecondsHoldsBackOnlyItsOwnPartition() throws {
-        let work = try Backlog.seed(f, count: size, subscriptions: 1)
-        let locked = work.jobs[size / 20]
+        let head = 2000, perSecond = 1000, seconds = 10
+        let total = head + perSecond * seconds
+        let work = try Backlog.seed(f, count: total, subscriptions: 1, publish: false)
+        let locked = work.jobs[head / 2]
         let holder = try PostgresConnection(url: f.databaseURL)
         try holder.query("BEGIN")
         try holder.query("SELECT job_id FROM jobs WHERE job_id = $1 FOR UPDATE", [locked])
+        try work.publish(Array(work.reports[..<head]), with: f.producer)
         let member = try f.startConsumer(["--batch-size", "100", "--workers", "3"])
         XCTAssertTrue(try eventually(timeout: 60) {
             try f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= 1
         }, "no batch waited for the lock")
         // Answers committed before the lock was met may still be on their way: the window
         // counted is the last 8 of the 10 s.
-        Thread.sleep(forTimeInterval: 2)
-        let atLock = f.reader.messages(f.topics.results)
-        Thread.sleep(forTimeInterval: 8)
+        var atLock: [Received] = []
+        try publishSteadily(work.reports[head...], perSecond: perSecond, backlog: work) { elapsed in
+            if atLock.isEmpty, elapsed >= 2 { atLock = f.reader.messages(f.topics.results) }
+        }
         let atRelease = f.reader.messages(f.topics.results)
         try holder.query("ROLLBACK")
         let released = Date()
@@ -84,7 +89,7 @@ final class DatabaseFaultTests: FaultTestCase {
         let lockedDuringLock = answers(atRelease, onLockedPartition: true) - answers(atLock, onLockedPartition: true)
         XCTAssertEqual(lockedDuringLock, 0, "the locked partition moved while its batch waited")
         XCTAssertGreaterThan(othersDuringLock, 0, "the other partitions stopped too")
-        FaultRun.record(.init(scenario: "a row lock held 10 s", reports: size, verdict: verdict, crashes: 0,
+        FaultRun.record(.init(scenario: "a row lock held 10 s while 1,000 reports/s arrive", reports: total, verdict: verdict, crashes: 0,
                               recoverySeconds: Date().timeIntervalSince(released),
                               measured: ["other_partitions_answers_per_s_during_lock": Double(othersDuringLock) / 8,
                                          "locked_partition_answers_during_lock": Double(lockedDuringLock)]))

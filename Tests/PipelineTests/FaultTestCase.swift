@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import TestSupport
 import XCTest
 
@@ -35,6 +36,22 @@ class FaultTestCase: XCTestCase {
     func waitForAnswers(atLeast n: Int, timeout: TimeInterval = 120, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertTrue(eventually(timeout: timeout, interval: 0.01) { f.reader.messages(f.topics.results).count >= n }, "no progress to \(n)",
                       file: file, line: line)
+    }
+
+    /// Publishes `reports` at `perSecond`, a tenth of a second's worth at a time, calling
+    /// `tick` after each tenth with the seconds elapsed: load that keeps arriving during a fault.
+    func publishSteadily(_ reports: ArraySlice<OutgoingMessage>, perSecond: Int, backlog: Backlog,
+                         tick: (TimeInterval) throws -> Void = { _ in }) throws {
+        let began = Date(), chunk = max(1, perSecond / 10)
+        var sent = reports.startIndex, tenths = 0
+        while sent < reports.endIndex {
+            let end = min(sent + chunk, reports.endIndex)
+            try backlog.publish(Array(reports[sent..<end]), with: f.producer)
+            sent = end
+            tenths += 1
+            Thread.sleep(until: began.addingTimeInterval(Double(tenths) / 10))
+            try tick(Date().timeIntervalSince(began))
+        }
     }
 
     func stop(_ member: ChildProcess, file: StaticString = #filePath, line: UInt = #line) {
