@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test lint run bench faults services stop-services clean fuzz fuzz-check
+.PHONY: build test lint run bench faults sanitize services stop-services clean fuzz fuzz-check
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -40,6 +40,12 @@ faults: services
 	$(WITH_ENV) CASCADE_FAULTS=full CASCADE_FAULTS_REPORT=$(CURDIR)/$(FAULTS_REPORT) CASCADE_TEST_BINARY=$(CURDIR)/.build/release/cascade \
 		swift test --skip-build --disable-swift-testing $(SWIFT_FLAGS) --filter '$(FAULTS_TESTS)'; status=$$?; \
 		scripts/fault-table.py $(FAULTS_REPORT) --commit "$$(git rev-parse --short HEAD)" --date "$$(date -u +%F)" && exit $$status
+
+# The suite under ThreadSanitizer (SANITIZER=thread, ~15 min) or the pure suites under
+# AddressSanitizer (SANITIZER=address, ~2 min), in build paths of their own (docs/RELIABILITY.md).
+SANITIZER ?= thread
+sanitize: services
+	$(WITH_ENV) scripts/sanitize.sh $(SANITIZER)
 
 # The whole pipeline on an embedded broker and a private PostgreSQL, with demo data.
 run: services build

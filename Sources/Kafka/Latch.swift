@@ -10,6 +10,10 @@ package final class Latch<Value: Sendable>: Sendable {
 
     package init() { opened.enter() }
 
+    /// A dispatch group keeps itself alive while entered: one never opened would leak
+    /// (found by LeakSanitizer, scripts/sanitize.sh).
+    deinit { if !isOpen { opened.leave() } }
+
     /// Sets the value unless it is set; returns whether this call set it.
     @discardableResult
     package func open(_ newValue: Value) -> Bool {
