@@ -97,6 +97,11 @@ for target in "${targets[@]}"; do
     mapfile -t committed < <(inputs_of "$target")
     start=$SECONDS
     set +e
+    if [[ "$mode" == check ]] && ((${#committed[@]} == 0)); then
+        printf '%-8s no inputs to replay\n' "$target"
+        set -e
+        continue
+    fi
     if [[ "$mode" == check ]]; then
         # Each file once, in order; no mutation, so nothing is written but a failing input's artifact.
         CASCADE_FUZZ_TARGET="$target" nice -n 19 timeout --kill-after=30 600 "$BIN" \

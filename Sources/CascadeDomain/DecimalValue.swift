@@ -8,7 +8,8 @@ struct DecimalValue: Hashable {
     /// The value is digits × 10^exponent.
     let exponent: Int
 
-    /// Nil when the exponent does not fit an Int; such literals compare as text.
+    /// Nil when the text is no JSON number (no digit, two points, anything left over: "nan",
+    /// "1.5.3", "1x") or its exponent does not fit an Int; such literals compare as text.
     init?(literal: String) {
         let bytes = Array(literal.utf8)
         var i = 0
@@ -16,17 +17,23 @@ struct DecimalValue: Hashable {
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
         var digits: [UInt8] = [], exponent = 0, afterPoint = false
         while i < bytes.count, bytes[i] == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) {
-            if bytes[i] == UInt8(ascii: ".") { afterPoint = true } else {
+            if bytes[i] == UInt8(ascii: ".") {
+                guard !afterPoint else { return nil }
+                afterPoint = true
+            } else {
                 digits.append(bytes[i])
                 if afterPoint { exponent -= 1 }
             }
             i += 1
         }
+        guard !digits.isEmpty else { return nil }
         if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
             guard let written = Int(String(decoding: bytes[(i + 1)...], as: UTF8.self).replacingPlus()) else { return nil }
             let (sum, overflow) = exponent.addingReportingOverflow(written)
             guard !overflow else { return nil }
             exponent = sum
+        } else if i < bytes.count {
+            return nil
         }
         let firstSignificant = digits.firstIndex { $0 != UInt8(ascii: "0") } ?? digits.endIndex
         digits.removeSubrange(..<firstSignificant)

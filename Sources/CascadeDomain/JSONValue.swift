@@ -32,9 +32,12 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
             guard a.count == b.count else { return false }
-            var right: [[UInt8]: JSONValue] = [:]
-            for member in b { right[Array(member.key.utf8)] = member.value }
-            return a.allSatisfy { right[Array($0.key.utf8)] == $0.value }
+            // Both sides as maps (the last of a repeated key wins, as lookups do), so that
+            // equality stays symmetric for objects built with a key twice.
+            func members(_ m: [(key: String, value: JSONValue)]) -> [[UInt8]: JSONValue] {
+                Dictionary(m.map { (Array($0.key.utf8), $0.value) }, uniquingKeysWith: { $1 })
+            }
+            return members(a) == members(b)
         default: return false
         }
     }

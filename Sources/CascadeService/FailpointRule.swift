@@ -28,7 +28,7 @@ struct FailpointRule: Equatable, Sendable {
         return draw < percent
     }
 
-    /// Parses everything after `point=`. Nil with a reason when any part is unreadable.
+    /// Parses everything after `point=`; a failure says which part is unreadable.
     static func parse(_ text: Substring) -> Result<FailpointRule, Problem> {
         let suffixStart = text.firstIndex { "@*%".contains($0) } ?? text.endIndex
         let head = text[..<suffixStart]
@@ -73,7 +73,8 @@ struct FailpointRule: Equatable, Sendable {
 
     private static func duration(_ text: Substring) -> Duration? {
         if text.hasSuffix("ms"), let n = Int(text.dropLast(2)), n >= 0 { return .milliseconds(n) }
-        if text.hasSuffix("s"), let n = Double(text.dropLast()), n >= 0, n.isFinite { return .milliseconds(Int64(n * 1000)) }
+        // At most a day, in whole milliseconds: a typo such as 1e17s must be refused, not trap.
+        if text.hasSuffix("s"), let n = Double(text.dropLast()), n >= 0, n <= 86_400 { return .milliseconds(Int64((n * 1000).rounded())) }
         return nil
     }
 

@@ -119,6 +119,12 @@ final class JSONTests: XCTestCase {
                        ("1e99999999999999999999", "1e99999999999999999998")] {
             XCTAssertNotEqual(JSONValue.number(a), JSONValue.number(b), "\(a) ≠ \(b)")
         }
+        // What is no number compares as text, never as zero or as its prefix.
+        for (a, b) in [("nan", "0"), ("inf", "0"), ("1.5.3", "1.53"), ("1x", "1"), ("", "0")] {
+            XCTAssertNotEqual(JSONValue.number(a), JSONValue.number(b), "\(a) ≠ \(b)")
+        }
+        let twice = JSONValue.object([("a", 1), ("a", 1)]), other = JSONValue.object([("a", 1), ("b", 2)])
+        XCTAssertEqual(twice == other, other == twice, "equality is symmetric with a repeated key")
     }
 
     func testObjectsCompareWithoutRegardToKeyOrderAndNumbersByValue() {

@@ -35,6 +35,8 @@ final class FailpointsTests: XCTestCase {
         XCTAssertEqual(problem("error:4000x"), "'4000x' is not a five-character SQLSTATE")
         XCTAssertEqual(problem("delay:2m"), "'2m' is not a delay such as 500ms or 2s")
         XCTAssertEqual(problem("delay:-1s"), "'-1s' is not a delay such as 500ms or 2s")
+        XCTAssertEqual(problem("delay:1e17s"), "'1e17s' is not a delay such as 500ms or 2s", "refused, not a trap")
+        XCTAssertEqual(problem("delay:nans"), "'nans' is not a delay such as 500ms or 2s")
         XCTAssertEqual(problem("kill@0"), "'@0' needs a whole number from 1")
         XCTAssertEqual(problem("kill@"), "'@' needs a whole number from 1")
         XCTAssertEqual(problem("kill*x"), "'*x' needs a whole number from 1")

@@ -41,8 +41,12 @@ enum FaultRun {
         guard let path = ProcessInfo.processInfo.environment["CASCADE_FAULTS_REPORT"] else { return }
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return XCTFail("cannot write the fault table to \(path)") }
-        handle.seekToEndOfFile()
-        handle.write(Data((line + "\n").utf8))
-        try? handle.close()
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+            try handle.close()
+        } catch {
+            XCTFail("cannot write the fault table to \(path): \(error)")
+        }
     }
 }

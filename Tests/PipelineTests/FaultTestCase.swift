@@ -3,11 +3,9 @@ import Kafka
 import TestSupport
 import XCTest
 
-/// Proof under faults (docs/RELIABILITY.md): each scenario runs `cascade consume` as separate
-/// processes against Tansu (or librdkafka's mock cluster) and a durable PostgreSQL, breaks
-/// something, and ends with the Oracle. `make faults` runs every scenario at full size and
-/// prints the table; `make test` runs a kill at three failpoints, a short poison flood and
-/// 100,000 duplicates.
+// Proof under faults (docs/RELIABILITY.md): each scenario runs `cascade consume` as separate
+// processes, breaks something, and ends with the Oracle.
+
 /// What every fault scenario shares: a fixture of its own, the subset rule, and small helpers.
 class FaultTestCase: XCTestCase {
     var f: PipelineFixture!

@@ -5,7 +5,8 @@ import Postgres
 import TestSupport
 import XCTest
 
-/// 1 and 2 of docs/RELIABILITY.md: a kill at every failpoint, and kills at random moments.
+/// 1 and 2 of docs/RELIABILITY.md: a kill at every failpoint but worker-apply (whose hang
+/// ObservabilityTests covers), and kills at random moments.
 final class KillFaultTests: FaultTestCase {
     // MARK: 1. A kill at every failpoint
 
@@ -98,7 +99,8 @@ final class KillFaultTests: FaultTestCase {
         let work = try Backlog.seed(f, count: size, subscriptions: 2)
         let points = ["before-batch-tx", "batch-write", "after-db-commit-before-mark", "after-mark-before-kafka-commit",
                       "relay-after-produce-before-delivery-report", "relay-after-delivery-before-delete", "sweep"]
-        var random = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
+        let seed = UInt64(Date().timeIntervalSince1970)
+        var random = SplitMix64(seed: seed)
         var byFailpoint = 0
         for round in 1...kills {
             // Half the rounds arm a random failpoint at a random hit; every round is killed from
@@ -117,7 +119,7 @@ final class KillFaultTests: FaultTestCase {
         let restarted = Date()
         let last = try f.startConsumer(["--batch-size", "500"])
         let verdict = try Oracle.verify(f, work, timeout: 600)
-        FaultRun.record(.init(scenario: "20 kills at random moments", reports: size, verdict: verdict, crashes: kills,
+        FaultRun.record(.init(scenario: "20 kills at random moments (seed \(seed))", reports: size, verdict: verdict, crashes: kills,
                               recoverySeconds: Date().timeIntervalSince(restarted), measured: ["kills_by_failpoint": Double(byFailpoint)]))
         stop(last)
     }

@@ -61,13 +61,19 @@ struct Oracle {
             return published.isSuperset(of: childIds)
         }, "\(childIds.subtracting(published).count) downstream requests missing", file: file, line: line)
         verdict.lost += childIds.subtracting(published).count
+        let phantoms = published.subtracting(childIds)
+        XCTAssertTrue(phantoms.isEmpty, "\(phantoms.count) downstream requests for jobs that do not exist", file: file, line: line)
+        verdict.duplicatedEffects += phantoms.count
         var eventIdOfJob: [String: String] = [:]
         for request in f.reader.messages(f.topics.requests) {
             guard let key = request.message.keyString, let eventId = request.header("event-id") else {
                 XCTFail("a downstream request without a key or an event-id", file: file, line: line)
                 continue
             }
-            if eventIdOfJob[key, default: eventId] != eventId { verdict.duplicatedEffects += 1 }
+            if eventIdOfJob[key, default: eventId] != eventId {
+                verdict.duplicatedEffects += 1
+                XCTFail("a re-send of \(key) changed its event-id", file: file, line: line)
+            }
             eventIdOfJob[key] = eventId
         }
         XCTAssertEqual(Set(eventIdOfJob.values).count, eventIdOfJob.count, "two downstream jobs share an event-id", file: file, line: line)

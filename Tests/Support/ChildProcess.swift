@@ -50,15 +50,16 @@ public final class ChildProcess: @unchecked Sendable {
         if let exitStatus { return exitStatus }
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
-        while Date() < deadline {
+        repeat {  // at least once: wait(timeout: 0) asks "has it exited?"
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid {
                 let code = Self.exitCode(status)
                 exitStatus = code
                 return code
             }
+            if Date() >= deadline { break }
             Thread.sleep(forTimeInterval: 0.05)
-        }
+        } while true
         return nil
     }
 
