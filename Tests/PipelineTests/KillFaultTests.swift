@@ -22,11 +22,18 @@ final class KillFaultTests: FaultTestCase {
         XCTAssertTrue(victim.log.contains(#""failpoint":"\#(point)""#) && victim.log.contains(#""msg":"failpoint fired""#), victim.log)
         XCTAssertLessThan(try work.terminalCount(f), Int64(backlogSize), "the backlog drained before the kill; it proved nothing")
 
+        try recover(work, scenario: "kill at \(point)", crashes: 1)
+    }
+
+    /// After the crashes: a clean member drains what is left, the oracle checks it, and the
+    /// scenario's row goes to the table.
+    private func recover(_ work: Backlog, scenario: String, crashes: Int, batchSize: Int = 200, timeout: TimeInterval = 180,
+                         measured: [String: Double] = [:]) throws {
         let restarted = Date()
-        let survivor = try f.startConsumer(["--batch-size", "200"])
-        let verdict = try Oracle.verify(f, work)
-        FaultRun.record(.init(scenario: "kill at \(point)", reports: backlogSize, verdict: verdict, crashes: 1,
-                              recoverySeconds: Date().timeIntervalSince(restarted)))
+        let survivor = try f.startConsumer(["--batch-size", "\(batchSize)"])
+        let verdict = try Oracle.verify(f, work, timeout: timeout)
+        FaultRun.record(.init(scenario: scenario, reports: work.jobs.count, verdict: verdict, crashes: crashes,
+                              recoverySeconds: Date().timeIntervalSince(restarted), measured: measured))
         stop(survivor)
     }
 
@@ -84,12 +91,7 @@ final class KillFaultTests: FaultTestCase {
         XCTAssertTrue(second.log.contains(#""failpoint":"sweep""#), second.log)
         XCTAssertGreaterThan(try work.unpublishedCount(f), 0, "no rows were left to sweep; it proved nothing")
 
-        let restarted = Date()
-        let third = try f.startConsumer(["--batch-size", "200"])
-        let verdict = try Oracle.verify(f, work)
-        FaultRun.record(.init(scenario: "kill at sweep (after a kill in the relay)", reports: size, verdict: verdict, crashes: 2,
-                              recoverySeconds: Date().timeIntervalSince(restarted)))
-        stop(third)
+        try recover(work, scenario: "kill at sweep (after a kill in the relay)", crashes: 2)
     }
 
     // MARK: 2. Kills at random moments
@@ -116,11 +118,7 @@ final class KillFaultTests: FaultTestCase {
             XCTAssertEqual(member.wait(timeout: 10), killedBySIGKILL, "round \(round): \(member.log)")
         }
         XCTAssertLessThan(try work.terminalCount(f), Int64(size), "the backlog drained before the last kill")
-        let restarted = Date()
-        let last = try f.startConsumer(["--batch-size", "500"])
-        let verdict = try Oracle.verify(f, work, timeout: 600)
-        FaultRun.record(.init(scenario: "20 kills at random moments (seed \(seed))", reports: size, verdict: verdict, crashes: kills,
-                              recoverySeconds: Date().timeIntervalSince(restarted), measured: ["kills_by_failpoint": Double(byFailpoint)]))
-        stop(last)
+        try recover(work, scenario: "20 kills at random moments (seed \(seed))", crashes: kills, batchSize: 500, timeout: 600,
+                    measured: ["kills_by_failpoint": Double(byFailpoint)])
     }
 }
