@@ -11,9 +11,10 @@ import ServiceThreads
 ///
 /// A row holds every message of one committed batch (OutboxFraming). Two paths lead here. Rows
 /// this process just committed are handed over in memory, so the common case costs one DELETE
-/// and no reading back. A sweep claims rows that are older than `sweepAgeSeconds` (left by a
-/// crash, a failed delivery, or an overflowing hand-off queue) with `FOR UPDATE SKIP LOCKED`, so
-/// several members can sweep one table.
+/// and no reading back. A sweep claims rows in row order with `FOR UPDATE SKIP LOCKED`, so
+/// several members can sweep one table: live, rows older than `sweepAge` (left by a crash);
+/// after a delivery failure or a full hand-off queue, every row, until it has caught up
+/// (RelayState). Messages for one key therefore reach the broker in the order of their rows.
 ///
 /// A message refused for good (too large, invalid, not authorized) is parked with its reason in
 /// the transaction that deletes its row, so it never holds back the rest of its row, later rows
@@ -47,6 +48,8 @@ public final class OutboxRelay: Sendable {
     public var publishedCount: Int { state.withLock { $0.published } }
     /// Deliveries that failed for a reason that may pass; those rows stay for a later sweep.
     public var failedDeliveryCount: Int { state.withLock { $0.failedDeliveries } }
+    /// Publishing the table in row order until it has caught up (RelayState).
+    public var isCatchingUp: Bool { state.withLock { $0.catchingUp } }
     /// Messages refused for good and parked (`cascade parked list`).
     public var parkedCount: Int { state.withLock { $0.parked } }
 
@@ -61,13 +64,7 @@ public final class OutboxRelay: Sendable {
     /// Rows of a committed transaction, to publish now.
     func handOff(_ rows: [OutboxBatch]) {
         guard !rows.isEmpty else { return }
-        state.withLock { s in
-            var waiting = s.handedOff.reduce(0) { $0 + $1.messages.count }
-            for row in rows where waiting + row.messages.count <= Self.handOffCapacity {
-                s.handedOff.append(row)
-                waiting += row.messages.count
-            }
-        }
+        state.withLock { $0.handOff(rows, capacity: Self.handOffCapacity) }
         wakeUp.signal()
     }
 
@@ -85,12 +82,26 @@ public final class OutboxRelay: Sendable {
         var db: PostgresConnection?
         var schedule = RelaySchedule(now: .now)
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        var wasCatchingUp = false
         while true {
-            let (handedOff, snapshot) = state.withLock { s in
-                defer { s.handedOff = [] }
-                return (s.handedOff, RelaySchedule.Snapshot(now: .now, sentRows: !s.handedOff.isEmpty, settledRows: s.settled.count,
-                                                            inFlightRows: s.inFlight.count + s.handedOff.count, stopping: s.stopping))
+            let (handedOff, purge, snapshot) = state.withLock { s in
+                defer { s.purgeDue = false }
+                let snapshot = RelaySchedule.Snapshot(now: .now, sentRows: !s.handedOff.isEmpty, settledRows: s.settled.count,
+                                                      inFlightRows: s.inFlight.count + s.handedOff.count, stopping: s.stopping,
+                                                      catchingUp: s.catchingUp)
+                return (s.takeHandedOff(), s.purgeDue, snapshot)
             }
+            if snapshot.catchingUp != wasCatchingUp {
+                wasCatchingUp = snapshot.catchingUp
+                if wasCatchingUp {
+                    Log.warning("outbox relay fell behind (a delivery failed or the hand-off queue was full); publishing the outbox in row order until it has caught up")
+                } else {
+                    Log.info("outbox relay caught up; publishing rows as they are committed again")
+                }
+            }
+            // Anything still queued behind the failure would overtake it: fail it now, and its
+            // rows are swept in order with the rest.
+            if purge { producer.purgeQueued() }
             do {
                 if db == nil { db = try PostgresConnection(url: settings.databaseURL) }
                 // Sending never waits for the broker: deliveries come back on the producer's
@@ -140,10 +151,16 @@ public final class OutboxRelay: Sendable {
     }
 
     /// Each row is registered as in flight just before it is sent, so a send that throws leaves
-    /// the rows after it unregistered: in the table, where a sweep finds them.
+    /// the rows after it unregistered: in the table, where the catching-up sweep finds them. If
+    /// the relay fell behind meanwhile, the rest are held instead, ahead of rows held since.
     private func send(_ rows: [OutboxBatch]) throws {
-        for row in rows {
-            state.withLock { $0.send(row) }
+        for (index, row) in rows.enumerated() {
+            let live = state.withLock { s in
+                if s.beginSending(row) { return true }
+                s.holdUnsent(rows[index...])
+                return false
+            }
+            guard live else { return }
             try send(row)
         }
     }
@@ -155,8 +172,9 @@ public final class OutboxRelay: Sendable {
                     Failpoints.reach(.relayAfterProduce)
                     let outcome = Self.outcome(of: result)
                     let wake = state.withLock { s in
+                        let wasCatchingUp = s.catchingUp
                         s.record(outcome, row: row.id, position: position)
-                        return s.settled.count >= RelaySchedule.deleteBatch || s.stopping
+                        return s.settled.count >= RelaySchedule.deleteBatch || s.stopping || s.catchingUp != wasCatchingUp
                     }
                     if case .delivered = outcome { onPublished?(message) }
                     if case .failed = outcome {
@@ -202,12 +220,17 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    /// One claim–produce–settle cycle over old rows, in one transaction of two round trips.
-    /// Returns how many rows it claimed and how many of those it deleted.
+    /// One claim–produce–settle cycle in row order, in one transaction of two round trips:
+    /// old rows when live, every row when catching up. Returns how many rows it claimed and how
+    /// many of those it deleted. A catching-up sweep that reads the table to its end and
+    /// delivers everything it read makes the relay live again.
     private func sweep(_ db: PostgresConnection) throws -> (claimed: Int, resolved: Int) {
-        try db.withTransaction { tx in
-            let claimed = try OutboxStore.claim(in: tx, limit: RelaySchedule.sweepRowLimit, olderThan: Self.sweepAge,
-                                                excluding: state.withLock { $0.busyRows })
+        let (catchingUp, busy, droppedBefore) = state.withLock { ($0.catchingUp, $0.busyRows, $0.dropped) }
+        return try db.withTransaction { tx in
+            let page = try OutboxStore.claim(in: tx, limit: RelaySchedule.sweepRowLimit,
+                                             olderThan: catchingUp ? .zero : Self.sweepAge, excluding: busy)
+            let claimed = page.rows
+            state.withLock { $0.claimed(Set(claimed.map(\.id))) }
             var rows: [OutboxBatch] = []
             var quarantine: [PipelineStatement] = []
             var quarantined: [SettledRow] = []
@@ -226,12 +249,25 @@ public final class OutboxRelay: Sendable {
                                                                 "messages": "\(rows.reduce(0) { $0 + $1.messages.count })"])
             }
             if !claimed.isEmpty { try Failpoints.check(.sweep) }
-            let settled = try produce(rows)
-            let kept = Set(rows.map(\.id)).subtracting(settled.map(\.id))
-            try OutboxStore.settle(quarantined + settled, in: tx, extra: quarantine, postponing: Array(kept))
-            state.withLock { $0.parked += quarantined.count }
+            let settled: [SettledRow]
+            do {
+                settled = try produce(rows)
+            } catch {
+                state.withLock { $0.fallBehind() }  // its deliveries may still land, after newer rows'
+                throw error
+            }
+            try OutboxStore.settle(quarantined + settled, in: tx, extra: quarantine)
+            let resolved = quarantined.count + settled.count
+            state.withLock { s in
+                s.parked += quarantined.count
+                if resolved < claimed.count {
+                    s.fallBehind()  // kept rows go first, in order, before anything newer
+                } else if page.reachedEnd {
+                    _ = s.catchUp(droppedBeforeSweep: droppedBefore)
+                }
+            }
             noteParked(settled.flatMap(\.parking))
-            return (claimed.count, quarantined.count + settled.count)
+            return (claimed.count, resolved)
         }
     }
 

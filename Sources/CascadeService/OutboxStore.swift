@@ -19,41 +19,65 @@ package enum OutboxStore {
     enum ClaimedRow {
         case decoded(OutboxBatch)
         case undecodable(id: Int64, bytes: [UInt8], error: OutboxFraming.DecodingError)
-    }
 
-    /// Claims up to `limit` rows in id order, until `tx` ends. SKIP LOCKED lets several relays
-    /// share the table without waiting on each other. Rows younger than `olderThan`, or
-    /// `excluding` (in flight here), are normally on their way through a relay's hand-off;
-    /// leaving them alone avoids publishing them twice. A row that does not decode is returned
-    /// as such, so it cannot stop the rows after it.
-    static func claim(in tx: PostgresTransaction, limit: Int, olderThan: Duration, excluding: [Int64]) throws -> [ClaimedRow] {
-        let rows = try tx.send([PipelineStatement("""
-            SELECT id, messages FROM outbox
-            WHERE created_at < clock_timestamp() - make_interval(secs => $2) AND id <> ALL($3::bigint[])
-            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-            """, [limit, olderThan.seconds, PostgresArray(excluding)])])[0]
-        return try rows.rows.map { row in
-            let id = try row.int("id")
-            let bytes = try row.bytes("messages")
-            do throws(OutboxFraming.DecodingError) {
-                return .decoded(OutboxBatch(id: id, messages: try OutboxFraming.decode(bytes)))
-            } catch {
-                return .undecodable(id: id, bytes: bytes, error: error)
+        var id: Int64 {
+            switch self {
+            case .decoded(let batch): batch.id
+            case .undecodable(let id, _, _): id
             }
         }
     }
 
-    /// Parks what the rows park and deletes them, committing `tx`. Rows `postponing` (kept for
-    /// failures that may pass) get a fresh age, so the next sweeps reach the rows behind them
-    /// instead of re-sending these first every time.
-    static func settle(_ rows: [SettledRow], in tx: PostgresTransaction, extra: [PipelineStatement] = [],
-                       postponing: [Int64] = []) throws {
-        var statements = extra + parkAndDelete(rows)
-        if !postponing.isEmpty {
-            statements.append(PipelineStatement("UPDATE outbox SET created_at = clock_timestamp() WHERE id = ANY($1::bigint[])",
-                                                [PostgresArray(postponing)]))
+    /// What one claim found.
+    struct ClaimedPage {
+        /// The rows to publish: a prefix of the table in row order, locked until the claim's
+        /// transaction ends.
+        var rows: [ClaimedRow]
+        /// Nothing else in the table matched: the claim read it to its end. When false, more
+        /// rows wait: the next page, or rows another relay holds.
+        var reachedEnd: Bool
+    }
+
+    /// Claims up to `limit` rows in id order, until `tx` ends, with `FOR UPDATE SKIP LOCKED` so
+    /// several relays share the table without waiting on each other. Rows younger than
+    /// `olderThan`, or `excluding` (in flight here), are normally on their way through a
+    /// relay's hand-off; leaving them alone avoids publishing them twice.
+    ///
+    /// Only a prefix is returned: the rows before the first one that another transaction holds
+    /// (another relay's sweep). Publishing past that row would put its messages behind newer
+    /// ones for the same key; the caller tries again once the other relay is done. A row that
+    /// does not decode is returned as such, so it cannot stop the rows after it.
+    static func claim(in tx: PostgresTransaction, limit: Int, olderThan: Duration, excluding: [Int64]) throws -> ClaimedPage {
+        // `unclaimed` sees the rows SKIP LOCKED passed over: they are still in the snapshot.
+        // Both scans walk the primary key from its start and stop early.
+        let eligible = "created_at < statement_timestamp() - make_interval(secs => $2) AND id <> ALL($3::bigint[])"
+        let result = try tx.send([PipelineStatement("""
+            WITH claimed AS (
+                SELECT id, messages FROM outbox WHERE \(eligible) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
+            unclaimed AS (
+                SELECT min(id) AS first FROM (
+                    SELECT id FROM outbox WHERE \(eligible) AND id NOT IN (SELECT id FROM claimed) ORDER BY id LIMIT 1) next)
+            SELECT u.first AS unclaimed, c.id, c.messages
+            FROM unclaimed u LEFT JOIN claimed c ON u.first IS NULL OR c.id < u.first
+            ORDER BY c.id
+            """, [limit, olderThan.seconds, PostgresArray(excluding)])])[0]
+        var page = ClaimedPage(rows: [], reachedEnd: false)
+        for row in result.rows {
+            if try row.optionalInt("unclaimed") == nil { page.reachedEnd = true }
+            guard let id = try row.optionalInt("id") else { continue }
+            let bytes = try row.bytes("messages")
+            do throws(OutboxFraming.DecodingError) {
+                page.rows.append(.decoded(OutboxBatch(id: id, messages: try OutboxFraming.decode(bytes))))
+            } catch {
+                page.rows.append(.undecodable(id: id, bytes: bytes, error: error))
+            }
         }
-        try tx.commit(with: statements)
+        return page
+    }
+
+    /// Parks what the rows park and deletes them, committing `tx`.
+    static func settle(_ rows: [SettledRow], in tx: PostgresTransaction, extra: [PipelineStatement] = []) throws {
+        try tx.commit(with: extra + parkAndDelete(rows))
     }
 
     /// The same outside a sweep: a transaction of its own when something is parked (a row must

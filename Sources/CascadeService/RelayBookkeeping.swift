@@ -55,13 +55,32 @@ package struct SettledRow {
 }
 
 /// The relay's shared bookkeeping (behind its lock): rows handed over, rows in flight and
-/// their messages' outcomes, rows settled and waiting to be deleted.
+/// their messages' outcomes, rows settled and waiting to be deleted, and whether the relay is
+/// live or catching up.
+///
+/// Live, rows handed over are sent as they come. A delivery failure or a hand-off with no room
+/// leaves a row in the table while newer rows could still be sent, and a newer message for the
+/// same key would overtake it. So either one makes the relay fall behind: nothing handed over
+/// is sent any more (it is held, in order), and sweeps publish the table strictly in row order
+/// until one finds nothing left. Then the held rows go out and the relay is live again.
 struct RelayState {
     var stopping = false
     var published = 0
     var failedDeliveries = 0
     var parked = 0
-    var handedOff: [OutboxBatch] = []
+    /// Rows handed over to send at once (live only).
+    private(set) var handedOff: [OutboxBatch] = []
+    private var handedOffMessages = 0
+    private(set) var catchingUp = false
+    /// Rows handed over while catching up, in order; sent once the sweep has caught up.
+    private(set) var held: [OutboxBatch] = []
+    private var heldMessages = 0
+    /// Hand-offs that found no room, so their rows wait in the table. A sweep cannot have caught
+    /// up if one was dropped after it began: that row may be missing from what it read.
+    private(set) var dropped = 0
+    /// Set on falling behind: the relay purges the producer's queue once, so nothing queued
+    /// behind a failed message is delivered ahead of it.
+    var purgeDue = false
     /// Rows sent and not yet fully reported; a sweep must not claim these.
     var inFlight: [Int64: InFlightRow] = [:]
     /// Rows whose every message is delivered or refused for good, not yet deleted.
@@ -95,14 +114,85 @@ struct RelayState {
         var outcomes: [MessageOutcome] { row.messages.indices.map { notDelivered[$0] ?? .delivered } }
     }
 
-    mutating func send(_ row: OutboxBatch) { inFlight[row.id] = InFlightRow(row) }
+    /// Rows of a committed transaction. `capacity` bounds the messages waiting in memory; a row
+    /// beyond it waits in the table, and the relay falls behind to keep the order.
+    mutating func handOff(_ rows: [OutboxBatch], capacity: Int) {
+        for row in rows {
+            if catchingUp {
+                guard heldMessages + row.messages.count <= capacity else { dropped += 1; continue }
+                held.append(row)
+                heldMessages += row.messages.count
+            } else if handedOffMessages + row.messages.count <= capacity {
+                handedOff.append(row)
+                handedOffMessages += row.messages.count
+            } else {
+                fallBehind()
+                dropped += 1
+            }
+        }
+    }
+
+    /// The rows handed over so far, to send now (none while catching up).
+    mutating func takeHandedOff() -> [OutboxBatch] {
+        defer { handedOff = []; handedOffMessages = 0 }
+        return handedOff
+    }
+
+    /// Stops sending what is handed over and holds it instead, until a sweep has caught up.
+    mutating func fallBehind() {
+        guard !catchingUp else { return }
+        catchingUp = true
+        purgeDue = true
+        held = handedOff + held
+        heldMessages += handedOffMessages
+        handedOff = []
+        handedOffMessages = 0
+    }
+
+    /// Registers `row` as in flight, or holds it when the relay has fallen behind since the
+    /// rows it belongs with were taken. False when held: the caller holds the rest after it too.
+    mutating func beginSending(_ row: OutboxBatch) -> Bool {
+        guard !catchingUp else { return false }
+        inFlight[row.id] = InFlightRow(row)
+        return true
+    }
+
+    /// Rows taken to send that the relay fell behind before sending: ahead of every row held
+    /// since, and beyond the capacity if need be (they were within it when handed over).
+    mutating func holdUnsent(_ rows: ArraySlice<OutboxBatch>) {
+        held = Array(rows) + held
+        heldMessages += rows.reduce(0) { $0 + $1.messages.count }
+    }
+
+    /// A sweep claimed these rows: it publishes them, so they are no longer held.
+    mutating func claimed(_ ids: Set<Int64>) {
+        guard !held.isEmpty, !ids.isEmpty else { return }
+        held.removeAll { row in
+            guard ids.contains(row.id) else { return false }
+            heldMessages -= row.messages.count
+            return true
+        }
+    }
+
+    /// After a sweep that found the table published up to its end: live again, with the held
+    /// rows (newer than anything that sweep read) sent first. Refused while a hand-off dropped
+    /// since the sweep began may still be in the table unread.
+    mutating func catchUp(droppedBeforeSweep: Int) -> Bool {
+        guard catchingUp, dropped == droppedBeforeSweep else { return false }
+        catchingUp = false
+        handedOff = held + handedOff
+        handedOffMessages += heldMessages
+        held = []
+        heldMessages = 0
+        return true
+    }
 
     /// Records one message's outcome; a row is settled when all of its messages have one.
     mutating func record(_ outcome: MessageOutcome, row id: Int64, position: Int) {
         guard inFlight[id]?.record(outcome, at: position) == true else { return }
         switch outcome {
         case .delivered: published += 1
-        case .failed: failedDeliveries += 1
+        case .failed: failedDeliveries += 1; fallBehind()
         case .refused: break  // counted when parked
         }
         guard let entry = inFlight[id], entry.unsettled == 0 else { return }

@@ -6,7 +6,8 @@ struct RelaySchedule {
         case delete
         /// Stopping with deliveries outstanding: wait for their reports.
         case flush
-        /// Claim old rows (left by a crash, a failed delivery, a full hand-off queue) and publish them.
+        /// Claim rows in row order and publish them: old ones (left by a crash) when live, every
+        /// one when catching up (RelayState).
         case sweep
         /// Nothing due: wait this long for a hand-off (zero: go round again at once).
         case wait(Duration)
@@ -21,6 +22,7 @@ struct RelaySchedule {
         var settledRows: Int
         var inFlightRows: Int
         var stopping: Bool
+        var catchingUp = false
     }
 
     /// Settled rows are deleted in bulk once this many wait, or after deleteInterval.
@@ -29,12 +31,18 @@ struct RelaySchedule {
     static let sweepInterval: Duration = .seconds(1)
     /// Rows one sweep claims at most.
     static let sweepRowLimit = 16
+    /// Catching up, between sweeps that found nothing to publish (another member holds the
+    /// rows before them, or the table is empty but a hand-off was dropped meanwhile), and
+    /// between polls for the deliveries still outstanding when the relay fell behind.
+    static let catchUpPause: Duration = .milliseconds(20)
 
     private var lastDelete: ContinuousClock.Instant
     private var lastSweep: ContinuousClock.Instant?
     /// The last sweep claimed a full page and settled it all: more rows are probably waiting.
     private var moreToSweep = false
     private var sweptWhileStopping = false
+    /// Catching up: when the next sweep is due.
+    private var nextCatchUpSweep: ContinuousClock.Instant?
 
     init(now: ContinuousClock.Instant) { lastDelete = now }
 
@@ -44,6 +52,13 @@ struct RelaySchedule {
         }
         if s.stopping && s.inFlightRows > 0 { return .flush }
         if s.stopping && sweptWhileStopping && !moreToSweep { return .finish }
+        if s.catchingUp && !s.stopping {
+            // Rows still in flight may yet fail, and must be swept before anything newer.
+            if s.inFlightRows > 0 { return .wait(Self.catchUpPause) }
+            let due = nextCatchUpSweep ?? s.now
+            guard due > s.now else { return .sweep }
+            return .wait(s.settledRows > 0 ? min(due - s.now, Self.deleteInterval) : due - s.now)
+        }
         if s.stopping || moreToSweep || lastSweep.map({ s.now - $0 >= Self.sweepInterval }) ?? true { return .sweep }
         if s.sentRows { return .wait(.zero) }
         return .wait(s.settledRows > 0 ? Self.deleteInterval : Self.sweepInterval)
@@ -51,11 +66,14 @@ struct RelaySchedule {
 
     mutating func deleted(at now: ContinuousClock.Instant) { lastDelete = now }
 
-    /// A sweep that leaves rows (failures that may pass) does not ask for another at once: those
-    /// rows come first in the next page, so an immediate sweep would only re-send them.
+    /// Live, a sweep that leaves rows (failures that may pass) does not ask for another at once:
+    /// those rows come first in the next page, so an immediate sweep would only re-send them.
+    /// Catching up, a sweep that published something is followed at once; one that found
+    /// nothing, after a pause; one whose deliveries failed, after a second (the broker is away).
     mutating func swept(at now: ContinuousClock.Instant, claimed: Int, settled: Int, stopping: Bool) {
         lastSweep = now
         moreToSweep = claimed == Self.sweepRowLimit && settled == claimed
         if stopping { sweptWhileStopping = true }
+        nextCatchUpSweep = settled < claimed ? now + Self.sweepInterval : claimed > 0 ? now : now + Self.catchUpPause
     }
 }

@@ -105,6 +105,10 @@ public final class ServiceTelemetry: Sendable {
                     Sample(labels: [("result", "failed")], Double(relay.failedDeliveryCount)),
                     Sample(labels: [("result", "parked")], Double(relay.parkedCount))]
         }
+        r.collect("cascade_outbox_relay_catching_up", help: "1 while the relay publishes the outbox in row order after a delivery failure or a full hand-off queue.",
+                  type: .gauge) { [weak relay] in
+            relay.map { [Sample($0.isCatchingUp ? 1 : 0)] } ?? []
+        }
         r.collect("cascade_dependency_reachable", help: "1 when the dependency answered within the last few seconds.",
                   type: .gauge) { [weak self] in
             ServiceHealth.Dependency.allCases.map { d in

@@ -95,9 +95,14 @@ public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "flush") }
     }
 
+    /// Fails every message still waiting in librdkafka's queues (not those already sent to a
+    /// broker): each gets its delivery report, with `_PURGE_QUEUE`, which may pass.
+    public func purgeQueued() {
+        _ = rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE))
+    }
+
     /// Messages queued in librdkafka and not yet reported.
     public var inFlight: Int { Int(rd_kafka_outq_len(handle)) }
-
 
     /// Flushes, then stops serving delivery reports. The producer must not be used afterwards.
     public func close(timeoutMs: Int = 30_000) throws(KafkaError) {

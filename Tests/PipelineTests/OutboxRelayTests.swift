@@ -87,9 +87,9 @@ final class OutboxRelayTests: XCTestCase {
     }
 
     /// The broker fails the row's messages for a reason that may pass: the row stays, and the
-    /// sweep publishes it once it is older than the hand-off window. Nothing is lost, and
-    /// nothing is published that the broker had refused.
-    func testARowThatFailedForAReasonThatMayPassStaysAndTheSweepPublishesIt() throws {
+    /// relay falls behind and re-sends it at once, in row order, without waiting for the live
+    /// sweep's age. Nothing is lost, and nothing is published that the broker had refused.
+    func testARowThatFailedForAReasonThatMayPassStaysAndTheCatchingUpSweepPublishesIt() throws {
         let unknownServerError: Int32 = -1
         cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [unknownServerError])
         let row = try commitRow(messages)
@@ -98,12 +98,68 @@ final class OutboxRelayTests: XCTestCase {
         relay.handOff([row])
 
         XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 3 }, "the refusal reaches the relay")
-        XCTAssertEqual(try outboxRows(), 1, "a refused row stays in the table")
-        XCTAssertTrue(try eventually(timeout: OutboxRelay.sweepAge.seconds + 15) { try self.outboxRows() == 0 },
-                      "the sweep publishes and deletes it")
+        XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 }, "the catching-up sweep publishes and deletes it")
         let read = try readTopic(count: 3)
         XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the refused attempt never reached the log")
         XCTAssertEqual(relay.publishedCount, 3)
+    }
+
+    /// Scenario 9's bug (docs/RELIABILITY.md): rows committed after a row whose delivery failed
+    /// were delivered before it was re-sent, so a key's second message overtook its first.
+    /// Falling behind holds them until the failed row is out.
+    func testRowsCommittedAfterAFailedRowArePublishedAfterIt() throws {
+        let unknownServerError: Int32 = -1
+        cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [unknownServerError])
+        let first = try commitRow([message(1)])
+        let (relay, producer) = try startRelay()
+        defer { relay.stop(); try? producer.close() }
+        relay.handOff([first])
+        XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 1 }, "the refusal reaches the relay")
+        let later = try (2...4).map { n in
+            try commitRow([OutboxMessage(topic: topic, key: Array("job-1".utf8), value: Array(#"{"n":\#(n)}"#.utf8),
+                                         headers: [OutboxHeader("event-id", "e\(n)")])])
+        }
+        relay.handOff(later)
+
+        let read = try readTopic(count: 4)
+        XCTAssertEqual(read.compactMap { $0.header("event-id")?.stringValue }, ["e1", "e2", "e3", "e4"], "one key, in row order")
+        XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 })
+    }
+
+    /// Another relay's sweep holds a row: a claim publishes only the rows before it, and says
+    /// the table was not read to its end, so nothing after it overtakes it.
+    func testAClaimStopsBeforeARowAnotherRelayHolds() throws {
+        let rows = try (1...3).map { try commitRow([message($0)]) }
+        let other = try PostgresConnection(url: database.url)
+        func claim() throws -> OutboxStore.ClaimedPage {
+            try db.withTransaction { try OutboxStore.claim(in: $0, limit: 16, olderThan: .zero, excluding: []) }
+        }
+
+        try other.query("BEGIN")
+        try other.query("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", [rows[1].id])
+        var page = try claim()
+        XCTAssertEqual(page.rows.map(\.id), [rows[0].id], "row 3 waits behind row 2")
+        XCTAssertFalse(page.reachedEnd)
+        try other.query("ROLLBACK")
+
+        try other.query("BEGIN")
+        try other.query("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", [rows[0].id])
+        page = try claim()
+        XCTAssertTrue(page.rows.isEmpty)
+        XCTAssertFalse(page.reachedEnd, "rows wait, held elsewhere")
+        try other.query("ROLLBACK")
+
+        page = try claim()
+        XCTAssertEqual(page.rows.map(\.id), rows.map(\.id))
+        XCTAssertTrue(page.reachedEnd)
+        page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 2, olderThan: .zero, excluding: [rows[0].id]) }
+        XCTAssertEqual(page.rows.map(\.id), [rows[1].id, rows[2].id])
+        XCTAssertTrue(page.reachedEnd, "the excluded row is this relay's own")
+        page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 2, olderThan: .zero, excluding: []) }
+        XCTAssertFalse(page.reachedEnd, "a full page: more may follow")
+        page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 16, olderThan: .seconds(60), excluding: []) }
+        XCTAssertTrue(page.rows.isEmpty, "young rows are left to the hand-off when live")
+        XCTAssertTrue(page.reachedEnd)
     }
 
     private func message(_ n: Int, bytes: Int? = nil) -> OutboxMessage {
