@@ -77,6 +77,7 @@ public final class CompletionConsumer: Sendable {
             // calls this again; there is nothing left to hand back then.
             guard let consumer = consumerRef else { return }
             self.telemetry.metrics.recordRebalance(event)
+            if event.isAssignment && !event.partitions.isEmpty { self.relay?.partitionsAssigned() }
             if !event.isAssignment { Failpoints.reach(.duringRevoke) }
             do { for action in actions { _ = try self.perform(action, consumer, workers) } } catch {
                 Log.warning("rebalance step failed", ["error": "\(error)"])

@@ -68,6 +68,13 @@ public final class OutboxRelay: Sendable {
         wakeUp.signal()
     }
 
+    /// Partitions were assigned to this member: rows their last owner left (stopped or crashed)
+    /// go out before anything new for the same keys (RelayState).
+    func partitionsAssigned() {
+        state.withLock { $0.fallBehind(purge: false) }
+        wakeUp.signal()
+    }
+
     /// Publishes what is left (bounded by `timeout`) and stops.
     public func stop(timeout: Duration = .seconds(20)) {
         state.withLock { $0.stopping = true }
@@ -82,7 +89,7 @@ public final class OutboxRelay: Sendable {
         var db: PostgresConnection?
         var schedule = RelaySchedule(now: .now)
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
-        var wasCatchingUp = false
+        var behindAfterFailure = false
         while true {
             let (handedOff, purge, snapshot) = state.withLock { s in
                 defer { s.purgeDue = false }
@@ -91,13 +98,13 @@ public final class OutboxRelay: Sendable {
                                                       catchingUp: s.catchingUp)
                 return (s.takeHandedOff(), s.purgeDue, snapshot)
             }
-            if snapshot.catchingUp != wasCatchingUp {
-                wasCatchingUp = snapshot.catchingUp
-                if wasCatchingUp {
-                    Log.warning("outbox relay fell behind (a delivery failed or the hand-off queue was full); publishing the outbox in row order until it has caught up")
-                } else {
-                    Log.info("outbox relay caught up; publishing rows as they are committed again")
-                }
+            // A start or an assignment also begins behind (RelayState); only a failure is news.
+            if purge && !behindAfterFailure {
+                behindAfterFailure = true
+                Log.warning("outbox relay fell behind (a delivery failed or the hand-off queue was full); publishing the outbox in row order until it has caught up")
+            } else if !snapshot.catchingUp && behindAfterFailure {
+                behindAfterFailure = false
+                Log.info("outbox relay caught up; publishing rows as they are committed again")
             }
             // Anything still queued behind the failure would overtake it: fail it now, and its
             // rows are swept in order with the rest.
@@ -114,7 +121,7 @@ public final class OutboxRelay: Sendable {
                 case .flush:
                     try producer.flush(timeoutMs: 10_000)
                 case .sweep:
-                    let (claimed, settled) = try sweep(db!)
+                    let (claimed, settled) = try sweep(db!, catchingUp: snapshot.catchingUp)
                     schedule.swept(at: .now, claimed: claimed, settled: settled, stopping: snapshot.stopping)
                 case .wait(let duration):
                     if duration > .zero { _ = wakeUp.wait(timeout: .now() + .milliseconds(duration.milliseconds)) }
@@ -221,14 +228,21 @@ public final class OutboxRelay: Sendable {
     }
 
     /// One claim–produce–settle cycle in row order, in one transaction of two round trips:
-    /// old rows when live, every row when catching up. Returns how many rows it claimed and how
-    /// many of those it deleted. A catching-up sweep that reads the table to its end and
-    /// delivers everything it read makes the relay live again.
-    private func sweep(_ db: PostgresConnection) throws -> (claimed: Int, resolved: Int) {
-        let (catchingUp, busy, droppedBefore) = state.withLock { ($0.catchingUp, $0.busyRows, $0.dropped) }
+    /// old rows when live, every row up to the bound when catching up (the round's snapshot
+    /// says which). Returns how many rows it claimed and how many of those it deleted. A
+    /// catching-up sweep that reads the table to its bound and delivers everything it read
+    /// makes the relay live again.
+    private func sweep(_ db: PostgresConnection, catchingUp: Bool) throws -> (claimed: Int, resolved: Int) {
+        let (busy, changes, knownBound) = state.withLock { ($0.busyRows, $0.changes, $0.catchUpBound) }
         return try db.withTransaction { tx in
+            var bound: Int64?
+            if catchingUp {
+                let read = try knownBound ?? OutboxStore.lastId(in: tx)
+                state.withLock { $0.setBound(read, readAfter: changes) }
+                bound = read
+            }
             let page = try OutboxStore.claim(in: tx, limit: RelaySchedule.sweepRowLimit,
-                                             olderThan: catchingUp ? .zero : Self.sweepAge, excluding: busy)
+                                             olderThan: catchingUp ? .zero : Self.sweepAge, upTo: bound, excluding: busy)
             let claimed = page.rows
             state.withLock { $0.claimed(Set(claimed.map(\.id))) }
             var rows: [OutboxBatch] = []
@@ -262,8 +276,8 @@ public final class OutboxRelay: Sendable {
                 s.parked += quarantined.count
                 if resolved < claimed.count {
                     s.fallBehind()  // kept rows go first, in order, before anything newer
-                } else if page.reachedEnd {
-                    _ = s.catchUp(droppedBeforeSweep: droppedBefore)
+                } else if catchingUp && page.reachedEnd {
+                    _ = s.catchUp(ifUnchangedSince: changes)
                 }
             }
             noteParked(settled.flatMap(\.parking))

@@ -33,8 +33,8 @@ package enum OutboxStore {
         /// The rows to publish: a prefix of the table in row order, locked until the claim's
         /// transaction ends.
         var rows: [ClaimedRow]
-        /// Nothing else in the table matched: the claim read it to its end. When false, more
-        /// rows wait: the next page, or rows another relay holds.
+        /// Nothing else in the table matched: the claim read it to its end (or its bound). When
+        /// false, more rows wait: the next page, or rows another relay holds.
         var reachedEnd: Bool
     }
 
@@ -47,10 +47,13 @@ package enum OutboxStore {
     /// (another relay's sweep). Publishing past that row would put its messages behind newer
     /// ones for the same key; the caller tries again once the other relay is done. A row that
     /// does not decode is returned as such, so it cannot stop the rows after it.
-    static func claim(in tx: PostgresTransaction, limit: Int, olderThan: Duration, excluding: [Int64]) throws -> ClaimedPage {
+    static func claim(in tx: PostgresTransaction, limit: Int, olderThan: Duration, upTo bound: Int64? = nil,
+                      excluding: [Int64]) throws -> ClaimedPage {
         // `unclaimed` sees the rows SKIP LOCKED passed over: they are still in the snapshot.
-        // Both scans walk the primary key from its start and stop early.
-        let eligible = "created_at < statement_timestamp() - make_interval(secs => $2) AND id <> ALL($3::bigint[])"
+        // Both walk the primary key from its start: `claimed` stops after `limit` rows, `unclaimed`
+        // at the first row past them (a live sweep over young rows alone reads them all: the
+        // rows in flight, a few batches' worth).
+        let eligible = "created_at < statement_timestamp() - make_interval(secs => $2) AND id <> ALL($3::bigint[]) AND id <= $4"
         let result = try tx.send([PipelineStatement("""
             WITH claimed AS (
                 SELECT id, messages FROM outbox WHERE \(eligible) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED),
@@ -60,7 +63,7 @@ package enum OutboxStore {
             SELECT u.first AS unclaimed, c.id, c.messages
             FROM unclaimed u LEFT JOIN claimed c ON u.first IS NULL OR c.id < u.first
             ORDER BY c.id
-            """, [limit, olderThan.seconds, PostgresArray(excluding)])])[0]
+            """, [limit, olderThan.seconds, PostgresArray(excluding), bound ?? Int64.max])])[0]
         var page = ClaimedPage(rows: [], reachedEnd: false)
         for row in result.rows {
             if try row.optionalInt("unclaimed") == nil { page.reachedEnd = true }
@@ -73,6 +76,11 @@ package enum OutboxStore {
             }
         }
         return page
+    }
+
+    /// The last row id now, 0 when the table is empty: where a catching-up relay stops.
+    static func lastId(in tx: PostgresTransaction) throws -> Int64 {
+        try tx.query("SELECT coalesce(max(id), 0) AS id FROM outbox").first!.int("id")
     }
 
     /// Parks what the rows park and deletes them, committing `tx`.

@@ -61,8 +61,12 @@ package struct SettledRow {
 /// Live, rows handed over are sent as they come. A delivery failure or a hand-off with no room
 /// leaves a row in the table while newer rows could still be sent, and a newer message for the
 /// same key would overtake it. So either one makes the relay fall behind: nothing handed over
-/// is sent any more (it is held, in order), and sweeps publish the table strictly in row order
-/// until one finds nothing left. Then the held rows go out and the relay is live again.
+/// is sent any more (it is held, in order), and once nothing is in flight, sweeps publish the
+/// table strictly in row order up to a bound (the last row id when the sweeping began, raised
+/// by every hand-off dropped since) until one reads it to that bound. Then the held rows go out
+/// and the relay is live again. A relay also starts behind, and falls behind when partitions are
+/// assigned to it: rows a stopped or crashed member left must go out before anything new for
+/// the same keys.
 struct RelayState {
     var stopping = false
     var published = 0
@@ -71,15 +75,20 @@ struct RelayState {
     /// Rows handed over to send at once (live only).
     private(set) var handedOff: [OutboxBatch] = []
     private var handedOffMessages = 0
-    private(set) var catchingUp = false
+    private(set) var catchingUp = true
     /// Rows handed over while catching up, in order; sent once the sweep has caught up.
     private(set) var held: [OutboxBatch] = []
     private var heldMessages = 0
-    /// Hand-offs that found no room, so their rows wait in the table. A sweep cannot have caught
-    /// up if one was dropped after it began: that row may be missing from what it read.
-    private(set) var dropped = 0
-    /// Set on falling behind: the relay purges the producer's queue once, so nothing queued
-    /// behind a failed message is delivered ahead of it.
+    /// The last row id the catching-up sweeps must publish; nil until the first of them reads it.
+    private(set) var catchUpBound: Int64?
+    /// Rows a sweep claimed while catching up: it publishes them, so a hand-off of one arriving
+    /// late (between its COMMIT and the hand-off) is not held and sent a second time.
+    private var claimedWhileBehind: Set<Int64> = []
+    /// Counts the hand-offs dropped (no room) and the bounds reset: a sweep that began before
+    /// one of these cannot have caught up, since it read an older bound or missed that row.
+    private(set) var changes = 0
+    /// Set on falling behind after a failure: the relay purges the producer's queue once, so
+    /// nothing queued behind a failed message is delivered ahead of it.
     var purgeDue = false
     /// Rows sent and not yet fully reported; a sweep must not claim these.
     var inFlight: [Int64: InFlightRow] = [:]
@@ -114,12 +123,14 @@ struct RelayState {
         var outcomes: [MessageOutcome] { row.messages.indices.map { notDelivered[$0] ?? .delivered } }
     }
 
+
     /// Rows of a committed transaction. `capacity` bounds the messages waiting in memory; a row
     /// beyond it waits in the table, and the relay falls behind to keep the order.
     mutating func handOff(_ rows: [OutboxBatch], capacity: Int) {
         for row in rows {
             if catchingUp {
-                guard heldMessages + row.messages.count <= capacity else { dropped += 1; continue }
+                guard !claimedWhileBehind.contains(row.id) else { continue }
+                guard heldMessages + row.messages.count <= capacity else { drop(row); continue }
                 held.append(row)
                 heldMessages += row.messages.count
             } else if handedOffMessages + row.messages.count <= capacity {
@@ -127,9 +138,14 @@ struct RelayState {
                 handedOffMessages += row.messages.count
             } else {
                 fallBehind()
-                dropped += 1
+                drop(row)
             }
         }
+    }
+
+    private mutating func drop(_ row: OutboxBatch) {
+        changes += 1
+        if let bound = catchUpBound { catchUpBound = max(bound, row.id) }
     }
 
     /// The rows handed over so far, to send now (none while catching up).
@@ -139,14 +155,25 @@ struct RelayState {
     }
 
     /// Stops sending what is handed over and holds it instead, until a sweep has caught up.
-    mutating func fallBehind() {
-        guard !catchingUp else { return }
+    /// After a failure (`purge`), what is still queued in the producer is failed too. Already
+    /// behind, the bound is read again: rows may have been left since it was.
+    mutating func fallBehind(purge: Bool = true) {
+        if purge { purgeDue = true }
+        guard !catchingUp else {
+            catchUpBound = nil
+            changes += 1
+            return
+        }
         catchingUp = true
-        purgeDue = true
         held = handedOff + held
         heldMessages += handedOffMessages
         handedOff = []
         handedOffMessages = 0
+    }
+
+    /// The bound a catching-up sweep read, unless it was reset meanwhile.
+    mutating func setBound(_ bound: Int64, readAfter change: Int) {
+        if catchingUp && catchUpBound == nil && changes == change { catchUpBound = bound }
     }
 
     /// Registers `row` as in flight, or holds it when the relay has fallen behind since the
@@ -166,7 +193,8 @@ struct RelayState {
 
     /// A sweep claimed these rows: it publishes them, so they are no longer held.
     mutating func claimed(_ ids: Set<Int64>) {
-        guard !held.isEmpty, !ids.isEmpty else { return }
+        guard catchingUp, !ids.isEmpty else { return }
+        claimedWhileBehind.formUnion(ids)
         held.removeAll { row in
             guard ids.contains(row.id) else { return false }
             heldMessages -= row.messages.count
@@ -174,12 +202,15 @@ struct RelayState {
         }
     }
 
-    /// After a sweep that found the table published up to its end: live again, with the held
-    /// rows (newer than anything that sweep read) sent first. Refused while a hand-off dropped
-    /// since the sweep began may still be in the table unread.
-    mutating func catchUp(droppedBeforeSweep: Int) -> Bool {
-        guard catchingUp, dropped == droppedBeforeSweep else { return false }
+    /// After a catching-up sweep that read the table to its bound and published all it read:
+    /// live again, with the held rows (newer than anything that sweep read) sent first. Refused
+    /// if something changed since the sweep began (`changes`), or rows are in flight (they may
+    /// yet fail, and would then be overtaken).
+    mutating func catchUp(ifUnchangedSince change: Int) -> Bool {
+        guard catchingUp, changes == change, inFlight.isEmpty else { return false }
         catchingUp = false
+        catchUpBound = nil
+        claimedWhileBehind = []
         handedOff = held + handedOff
         handedOffMessages += heldMessages
         held = []

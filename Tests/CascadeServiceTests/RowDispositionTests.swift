@@ -29,6 +29,7 @@ final class RowDispositionTests: XCTestCase {
 
     func testTheStateSettlesARowOnlyWhenEveryMessageHasAnOutcome() {
         var state = RelayState()
+        XCTAssertTrue(state.catchUp(ifUnchangedSince: state.changes), "live")
         XCTAssertTrue(state.beginSending(row))
         state.record(.delivered, row: 7, position: 0)
         state.record(.refused(tooLarge), row: 7, position: 2)

@@ -86,44 +86,76 @@ final class OutboxRelayTests: XCTestCase {
         XCTAssertEqual(relay.publishedCount, 3)
     }
 
+    /// A relay that has read the (empty) table once and is live: what is handed over now goes
+    /// out at once.
+    private func startLiveRelay() throws -> (OutboxRelay, KafkaProducer) {
+        let (relay, producer) = try startRelay()
+        XCTAssertTrue(eventually(timeout: 10) { !relay.isCatchingUp }, "a relay starts by reading the table, then goes live")
+        return (relay, producer)
+    }
+
     /// The broker fails the row's messages for a reason that may pass: the row stays, and the
-    /// relay falls behind and re-sends it at once, in row order, without waiting for the live
-    /// sweep's age. Nothing is lost, and nothing is published that the broker had refused.
-    func testARowThatFailedForAReasonThatMayPassStaysAndTheCatchingUpSweepPublishesIt() throws {
+    /// relay falls behind and re-sends it at once (well within the live sweep's 5 s age), in row
+    /// order. Nothing is lost, and nothing is published that the broker had failed.
+    func testARowThatFailedForAReasonThatMayPassIsResentAtOnceByTheCatchingUpSweep() throws {
+        let (relay, producer) = try startLiveRelay()
+        defer { relay.stop(); try? producer.close() }
         let unknownServerError: Int32 = -1
         cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [unknownServerError])
-        let row = try commitRow(messages)
-        let (relay, producer) = try startRelay()
-        defer { relay.stop(); try? producer.close() }
-        relay.handOff([row])
+        relay.handOff([try commitRow(messages)])
 
-        XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 3 }, "the refusal reaches the relay")
-        XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 }, "the catching-up sweep publishes and deletes it")
+        XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 3 }, "the failure reaches the relay")
+        XCTAssertTrue(try eventually(timeout: OutboxRelay.sweepAge.seconds - 1) { try self.outboxRows() == 0 },
+                      "the catching-up sweep publishes and deletes it without waiting for the live sweep's age")
         let read = try readTopic(count: 3)
-        XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the refused attempt never reached the log")
+        XCTAssertEqual(read.map(\.value), messages.map(\.value), "each message once: the failed attempt never reached the log")
         XCTAssertEqual(relay.publishedCount, 3)
+        XCTAssertTrue(eventually(timeout: 5) { !relay.isCatchingUp }, "live again once the table is published")
     }
 
     /// Scenario 9's bug (docs/RELIABILITY.md): rows committed after a row whose delivery failed
-    /// were delivered before it was re-sent, so a key's second message overtook its first.
-    /// Falling behind holds them until the failed row is out.
-    func testRowsCommittedAfterAFailedRowArePublishedAfterIt() throws {
+    /// were delivered before it was re-sent, so a key's later message overtook its first. Here
+    /// another session holds the failed row's lock (as another member's sweep would), so the
+    /// relay stays behind while three newer rows for the same key are handed over: they are
+    /// held, and go out after the failed row once the lock is gone.
+    func testRowsHandedOverAfterAFailedRowArePublishedAfterIt() throws {
+        let (relay, producer) = try startLiveRelay()
+        defer { relay.stop(); try? producer.close() }
         let unknownServerError: Int32 = -1
         cluster.failNextRequests(apiKey: MockKafkaCluster.produceApiKey, with: [unknownServerError])
         let first = try commitRow([message(1)])
-        let (relay, producer) = try startRelay()
-        defer { relay.stop(); try? producer.close() }
+        let other = try PostgresConnection(url: database.url)
+        try other.query("BEGIN")
+        try other.query("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", [first.id])
         relay.handOff([first])
-        XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 1 }, "the refusal reaches the relay")
+        XCTAssertTrue(eventually(timeout: 10) { relay.failedDeliveryCount == 1 }, "the failure reaches the relay")
+        XCTAssertTrue(relay.isCatchingUp)
         let later = try (2...4).map { n in
             try commitRow([OutboxMessage(topic: topic, key: Array("job-1".utf8), value: Array(#"{"n":\#(n)}"#.utf8),
                                          headers: [OutboxHeader("event-id", "e\(n)")])])
         }
         relay.handOff(later)
+        XCTAssertTrue(relay.isCatchingUp, "the failed row is still held elsewhere")
+        try other.query("ROLLBACK")
 
         let read = try readTopic(count: 4)
         XCTAssertEqual(read.compactMap { $0.header("event-id")?.stringValue }, ["e1", "e2", "e3", "e4"], "one key, in row order")
         XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 })
+    }
+
+    /// Rows a stopped member left are published by the next relay before anything handed over
+    /// to it: a relay starts behind.
+    func testARelayPublishesWhatTheTableHoldsBeforeItsFirstHandOff() throws {
+        let left = try commitRow([message(1)])
+        let (relay, producer) = try startRelay()
+        defer { relay.stop(); try? producer.close() }
+        relay.handOff([try commitRow([OutboxMessage(topic: topic, key: Array("job-1".utf8), value: Array(#"{"n":2}"#.utf8),
+                                                    headers: [OutboxHeader("event-id", "e2")])])])
+
+        let read = try readTopic(count: 2)
+        XCTAssertEqual(read.compactMap { $0.header("event-id")?.stringValue }, ["e1", "e2"], "the row left behind first, at once")
+        XCTAssertTrue(try eventually(timeout: 10) { try self.outboxRows() == 0 })
+        _ = left
     }
 
     /// Another relay's sweep holds a row: a claim publishes only the rows before it, and says
@@ -157,6 +189,9 @@ final class OutboxRelayTests: XCTestCase {
         XCTAssertTrue(page.reachedEnd, "the excluded row is this relay's own")
         page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 2, olderThan: .zero, excluding: []) }
         XCTAssertFalse(page.reachedEnd, "a full page: more may follow")
+        page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 16, olderThan: .zero, upTo: rows[1].id, excluding: []) }
+        XCTAssertEqual(page.rows.map(\.id), [rows[0].id, rows[1].id], "a catching-up relay stops at its bound")
+        XCTAssertTrue(page.reachedEnd)
         page = try db.withTransaction { try OutboxStore.claim(in: $0, limit: 16, olderThan: .seconds(60), excluding: []) }
         XCTAssertTrue(page.rows.isEmpty, "young rows are left to the hand-off when live")
         XCTAssertTrue(page.reachedEnd)
