@@ -94,7 +94,7 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
             if members.count < Self.linearScanLimit {
-                if members.contains(where: { $0.key.utf8.elementsEqual(key.utf8) }) { throw duplicate(key) }
+                if members.contains(where: { $0.key.hasSameUTF8(as: key) }) { throw duplicate(key) }
             } else {
                 if seenKeys.isEmpty { seenKeys = Set(members.map { Array($0.key.utf8) }) }
                 if !seenKeys.insert(Array(key.utf8)).inserted { throw duplicate(key) }

@@ -155,7 +155,8 @@ public enum ReportValidation {
     /// report is applied all the same (unless `requireKeyMatch`); the service counts these.
     public static func keyDiffers(_ raw: RawReport, from jobId: String) -> Bool {
         guard let key = raw.key else { return false }
-        return !key.elementsEqual(jobId.utf8)
+        var id = jobId
+        return !id.withUTF8 { key.elementsEqual($0) }
     }
 
     /// nil when the id is acceptable, else what is wrong with it.

@@ -47,12 +47,12 @@ public struct TokenPolicy: Sendable, Equatable {
             return .failure(.issuedInFuture(issuedAt: iat, now: now))
         }
         // Byte for byte: Swift's String == treats canonically equivalent spellings as equal.
-        guard claims.issuer.utf8.elementsEqual(issuer.utf8) else { return .failure(.wrongIssuer(claims.issuer)) }
+        guard claims.issuer.hasSameUTF8(as: issuer) else { return .failure(.wrongIssuer(claims.issuer)) }
         // Cognito ID tokens are signed by the same keys and carry the same issuer; only
         // token_use tells them apart, and an ID token is not meant to authorise API calls.
         guard claims.tokenUse == "access" else { return .failure(.wrongTokenUse(claims.tokenUse)) }
         if !clientIds.isEmpty {
-            guard let clientId = claims.clientId, clientIds.contains(where: { $0.utf8.elementsEqual(clientId.utf8) }) else {
+            guard let clientId = claims.clientId, clientIds.contains(where: { $0.hasSameUTF8(as: clientId) }) else {
                 return .failure(.clientNotAllowed(clientId: claims.clientId))
             }
         }
@@ -64,7 +64,7 @@ public struct TokenPolicy: Sendable, Equatable {
             basis = .scope
         } else if scopes.contains(where: { $0.utf8.elementsEqual(adminScope.utf8) }) {
             basis = .adminScope
-        } else if claims.groups.contains(where: { $0.utf8.elementsEqual(adminGroup.utf8) }) {
+        } else if claims.groups.contains(where: { $0.hasSameUTF8(as: adminGroup) }) {
             basis = .adminGroup
         } else {
             return .failure(.insufficientScope(required: requiredScope))

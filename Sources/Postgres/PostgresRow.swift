@@ -12,7 +12,19 @@ public struct PostgresRows: Sendable {
     public var first: PostgresRow? { values.isEmpty ? nil : PostgresRow(rows: self, index: 0) }
     public var rows: [PostgresRow] { (0..<values.count).map { PostgresRow(rows: self, index: $0) } }
 
-    func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
+    /// By bytes, lengths first: every typed accessor looks its column up by name, and String's
+    /// == (canonical equivalence) was 6 % of a drain's instructions (callgrind).
+    func columnIndex(_ name: String) -> Int? {
+        var wanted = name
+        let count = wanted.utf8.count
+        return wanted.withUTF8 { target in
+            columns.firstIndex { column in
+                guard column.utf8.count == count else { return false }
+                var column = column
+                return column.withUTF8 { $0.elementsEqual(target) }
+            }
+        }
+    }
 }
 
 /// One row; typed accessors throw a `.client` error naming the column when the value is NULL
