@@ -162,8 +162,11 @@ public enum ReportValidation {
     /// nil when the id is acceptable, else what is wrong with it.
     static func idProblem(_ id: String, limits: ReportLimits) -> String? {
         if id.isEmpty { return "is empty" }
-        let length = id.count
-        if length > limits.maximumIdLength { return "is \(length) characters, over the limit of \(limits.maximumIdLength)" }
+        // A character is at least one byte: only an id with more bytes than the limit needs its
+        // characters counted (String.count walks grapheme clusters).
+        if id.utf8.count > limits.maximumIdLength, case let length = id.count, length > limits.maximumIdLength {
+            return "is \(length) characters, over the limit of \(limits.maximumIdLength)"
+        }
         // Printable ASCII (the common case) needs no Unicode property lookups.
         let printableASCII = id.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
         if !printableASCII, id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

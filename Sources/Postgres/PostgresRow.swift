@@ -21,7 +21,10 @@ public struct PostgresRows: Sendable {
             columns.firstIndex { column in
                 guard column.utf8.count == count else { return false }
                 var column = column
-                return column.withUTF8 { $0.elementsEqual(target) }
+                return column.withUTF8 { bytes in
+                    for i in 0..<count where bytes[i] != target[i] { return false }
+                    return true
+                }
             }
         }
     }
