@@ -104,7 +104,7 @@ package struct BatchStore: BatchStoring {
                     AS u(job_id, status, output, error, started_at, completed_at, outcomes)
                 WHERE jobs.job_id = u.job_id AND jobs.status IN ('pending', 'started')
                 """, [PostgresArray(completed.map { $0.id }), PostgresArray(completed.map { $0.status.rawValue }),
-                      PostgresArray(completed.map { $0.output?.description }), PostgresArray(completed.map { $0.error?.description }),
+                      PostgresArray(completed.map { $0.output }), PostgresArray(completed.map { $0.error }),
                       PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt }),
                       PostgresArray(completed.map { outcomes[$0.id].map(SubscriptionOutcome.jsonText) })]))
         }
@@ -121,7 +121,7 @@ package struct BatchStore: BatchStoring {
                          subscription_id, cascade_depth)
                 """, [PostgresArray(created.map { $0.id }), PostgresArray(created.map { $0.modelId }), PostgresArray(created.map { $0.modelVersion }),
                       PostgresArray(created.map { $0.type.rawValue }), PostgresArray(created.map { $0.status.rawValue }),
-                      PostgresArray(created.map { $0.input?.description }), PostgresArray(created.map { $0.createdAt }),
+                      PostgresArray(created.map { $0.input }), PostgresArray(created.map { $0.createdAt }),
                       PostgresArray(created.map { $0.parentJobId }), PostgresArray(created.map { $0.subscriptionId }),
                       PostgresArray(created.map { $0.cascadeDepth })]))
         }

@@ -13,10 +13,13 @@ public struct PostgresArray: PostgresBindable, Equatable {
 
     public var postgresParameter: PostgresParameter { .binary(bytes) }
 
+    // Inlinable, so that callers in other modules get code specialized for their element type
+    // (unspecialized, each element went through witness tables and boxed copies).
     // A closure, not a key path, at call sites: a key path through a protocol requirement is
     // projected at run time, and that showed as 8 % of a drain's profile. Likewise no
     // `contains(where:)` for the null flag and no `map(Optional.some)`: both ran as unspecialized
     // generic code in the standard library, about 18,000 instructions per report (callgrind).
+    @inlinable
     public init<Element: PostgresArrayElement>(_ elements: [Element?]) {
         var out = Self.start(count: elements.count, elementType: Element.postgresElementType)
         var hasNull = false
@@ -32,6 +35,7 @@ public struct PostgresArray: PostgresBindable, Equatable {
         bytes = out
     }
 
+    @inlinable
     public init<Element: PostgresArrayElement>(_ elements: [Element]) {
         var out = Self.start(count: elements.count, elementType: Element.postgresElementType)
         for element in elements { Self.append(element, to: &out) }
@@ -43,10 +47,11 @@ public struct PostgresArray: PostgresBindable, Equatable {
         PostgresArray(values.map { $0.map(PostgresBytes.init) })
     }
 
-    private static let hasNullOffset = 4
+    @usableFromInline static let hasNullOffset = 4
 
     // ndim, has-null flag (patched once known), element type, then (length, lower bound) per dimension.
-    private static func start(count: Int, elementType: UInt32) -> [UInt8] {
+    @inlinable
+    static func start(count: Int, elementType: UInt32) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(20 + count * 24)
         appendInt32(1, to: &out)
@@ -58,18 +63,21 @@ public struct PostgresArray: PostgresBindable, Equatable {
     }
 
     /// An element's length, then its bytes.
-    private static func append<Element: PostgresArrayElement>(_ element: Element, to out: inout [UInt8]) {
+    @inlinable
+    static func append<Element: PostgresArrayElement>(_ element: Element, to out: inout [UInt8]) {
         let lengthAt = out.count
         appendInt32(0, to: &out)
         element.appendPostgresBinary(to: &out)
         patchInt32(Int32(out.count - lengthAt - 4), at: lengthAt, in: &out)
     }
 
+    @inlinable
     static func appendInt32(_ value: Int32, to out: inout [UInt8]) {
         withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
     }
 
-    private static func patchInt32(_ value: Int32, at index: Int, in out: inout [UInt8]) {
+    @inlinable
+    static func patchInt32(_ value: Int32, at index: Int, in out: inout [UInt8]) {
         withUnsafeBytes(of: value.bigEndian) { raw in
             for i in 0..<4 { out[index + i] = raw[i] }
         }
