@@ -15,6 +15,14 @@ extension ReportSource {
     /// message carries the same id, whether the relay re-sends it or a crash makes Cascade
     /// answer the message again, so consumers deduplicate answers on it.
     public func eventId(_ kind: AnswerKind) -> UUID {
-        NameBasedUUID.make(namespace: Self.eventIdNamespace, name: "\(kind.rawValue):\(topic)/\(partition)/\(offset)")
+        NameBasedUUID.make(namespace: Self.eventIdNamespace) { name in
+            name.append(contentsOf: kind.rawValue.utf8)
+            name.append(UInt8(ascii: ":"))
+            name.append(contentsOf: topic.utf8)
+            name.append(UInt8(ascii: "/"))
+            name.append(contentsOf: String(partition).utf8)
+            name.append(UInt8(ascii: "/"))
+            name.append(contentsOf: String(offset).utf8)
+        }
     }
 }

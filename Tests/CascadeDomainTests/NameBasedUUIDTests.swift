@@ -12,6 +12,14 @@ final class NameBasedUUIDTests: XCTestCase {
                        "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
         XCTAssertEqual(hex(SHA1.digest(Array(repeating: UInt8(ascii: "a"), count: 1_000_000))),
                        "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+        // Around the block and padding edges (Python's hashlib): 55 bytes pad in one block, 56
+        // to 63 need a second, 64 is one whole block and a padding block.
+        let edges: [Int: String] = [55: "aecd1643c9903b9bae8cb94f53c50f8a4e18605b", 63: "4952f0fe097e4d6410ae9eab4855aa836caf3bff",
+                                    64: "1e17ae1fc093e5daca033553c97a5192ca164486", 65: "ac44f5dbe3e9b5d2733fc9537fcad715c3c20bc3",
+                                    119: "b4a4e69060d0b1e7e8ebbf7041a4211c63438b57", 120: "b651390c2996406336a3f6647e4b590c18cdd6f8"]
+        for (count, expected) in edges {
+            XCTAssertEqual(hex(SHA1.digest((0..<count).map { UInt8(truncatingIfNeeded: $0 * 7) })), expected, "\(count) bytes")
+        }
     }
 
     /// RFC 9562 appendix A.4: version 5 for "www.example.com" in the DNS namespace.
