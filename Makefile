@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test lint run bench faults sanitize services stop-services clean fuzz fuzz-check
+.PHONY: build test lint run bench callgrind faults sanitize services stop-services clean fuzz fuzz-check
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -65,6 +65,12 @@ bench: services
 	$(WITH_ENV) .build/release/cascade-bench --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
 		--kafka-config max.in.flight.requests.per.connection=1 \
 		--json-out docs/bench-results.jsonl $(BENCH_ARGS)
+
+# Instructions per report by component, from valgrind's callgrind over a drain of CALLGRIND_REPORTS
+# (scripts/callgrind.sh; about 2 minutes). Repeatable where wall time is not: compare commits on it.
+CALLGRIND_REPORTS ?= 20000
+callgrind: services
+	$(WITH_ENV) scripts/callgrind.sh $(CALLGRIND_REPORTS)
 
 # libFuzzer over the pure parsers (Tests/Fuzz, scripts/fuzz.sh): FUZZ_SECONDS per target, every
 # target or those in FUZZ_TARGETS. Builds into .build-fuzz/ with --sanitize=fuzzer,address; not
