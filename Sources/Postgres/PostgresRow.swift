@@ -12,22 +12,9 @@ public struct PostgresRows: Sendable {
     public var first: PostgresRow? { values.isEmpty ? nil : PostgresRow(rows: self, index: 0) }
     public var rows: [PostgresRow] { (0..<values.count).map { PostgresRow(rows: self, index: $0) } }
 
-    /// By bytes, lengths first: every typed accessor looks its column up by name, and String's
-    /// == (canonical equivalence) was 6 % of a drain's instructions (callgrind).
-    func columnIndex(_ name: String) -> Int? {
-        var wanted = name
-        let count = wanted.utf8.count
-        return wanted.withUTF8 { target in
-            columns.firstIndex { column in
-                guard column.utf8.count == count else { return false }
-                var column = column
-                return column.withUTF8 { bytes in
-                    for i in 0..<count where bytes[i] != target[i] { return false }
-                    return true
-                }
-            }
-        }
-    }
+    // String == on these short ASCII names measured cheaper than a byte comparison through
+    // withUTF8 (1,400 instructions per report more, callgrind).
+    func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
 }
 
 /// One row; typed accessors throw a `.client` error naming the column when the value is NULL

@@ -24,34 +24,40 @@ final class DatabaseFaultTests: FaultTestCase {
         stop(member)
     }
 
+    /// Every half second the oldest of Cascade's sessions (workers, relay) is ended, ten times,
+    /// while reports keep arriving (a release build drained a fixed 40,000 backlog before the
+    /// tenth termination).
     func testTerminatingEachOfCascadesSessionsInTurnLosesNothing() throws {
         let database = try PrivateDatabase("terminate")
         defer { database.drop() }
         f.close()
         f = try PipelineFixture(databaseURL: database.url)
-        let work = try Backlog.seed(f, count: 2 * size, subscriptions: 2)
+        let head = 10_000, perSecond = 5_000, seconds = 6
+        let total = head + perSecond * seconds
+        let work = try Backlog.seed(f, count: total, subscriptions: 2, publish: false)
+        try work.publish(Array(work.reports[..<head]), with: f.producer)
         let member = try f.startConsumer(["--batch-size", "20"])
         waitForAnswers(atLeast: 500)
-        // Every half second, the oldest of Cascade's sessions (workers, relay) is ended, ten times.
-        var terminated = 0
-        for _ in 1...10 {
+        var terminated = 0, terminalAtLastTermination: Int64 = 0
+        var lastTermination = Date()
+        try publishSteadily(work.reports[head...], perSecond: perSecond, backlog: work) { elapsed in
+            guard terminated < 10, elapsed >= Double(terminated) * 0.5 else { return }
             let sessions = try f.db.query("""
                 SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
                     AND backend_type = 'client backend' ORDER BY backend_start
                 """).rows.map { try $0.int("pid") }
-            if let oldest = sessions.first {
-                try f.db.query("SELECT pg_terminate_backend($1::int)", [oldest])
-                terminated += 1
-            }
-            Thread.sleep(forTimeInterval: 0.5)
+            guard let oldest = sessions.first else { return }
+            try f.db.query("SELECT pg_terminate_backend($1::int)", [oldest])
+            terminated += 1
+            (terminalAtLastTermination, lastTermination) = (try work.terminalCount(f), Date())
         }
-        let lastTermination = Date()
-        XCTAssertGreaterThanOrEqual(terminated, 8, "Cascade had no sessions to end")
-        XCTAssertLessThan(try work.terminalCount(f), Int64(2 * size), "the backlog drained before the last termination; it proved nothing")
+        XCTAssertEqual(terminated, 10, "Cascade had no sessions to end")
+        XCTAssertLessThan(terminalAtLastTermination, Int64(total), "the backlog drained before the last termination; it proved nothing")
         let verdict = try Oracle.verify(f, work)
         XCTAssertNil(member.wait(timeout: 0), "the member exited: \(member.log)")
-        FaultRun.record(.init(scenario: "pg_terminate_backend of each session in turn (10, 0.5 s apart)", reports: 2 * size, verdict: verdict,
-                              crashes: terminated, recoverySeconds: Date().timeIntervalSince(lastTermination)))
+        FaultRun.record(.init(scenario: "pg_terminate_backend of each session in turn (10, 0.5 s apart, \(perSecond) reports/s arriving)",
+                              reports: total, verdict: verdict, crashes: terminated,
+                              recoverySeconds: Date().timeIntervalSince(lastTermination)))
         stop(member)
     }
 

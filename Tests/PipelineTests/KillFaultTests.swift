@@ -96,29 +96,42 @@ final class KillFaultTests: FaultTestCase {
 
     // MARK: 2. Kills at random moments
 
+    /// Reports keep arriving (a release build drained a fixed 50,000 backlog before the
+    /// twentieth kill): a tenth of the backlog first, the rest at 250 a second for three
+    /// minutes, during which the rounds run.
     func testTwentyKillsAtRandomMomentsUnderABacklog() throws {
-        let size = 50_000, kills = 20
-        let work = try Backlog.seed(f, count: size, subscriptions: 2)
+        let head = 5_000, perSecond = 250, seconds = 180, kills = 20
+        let size = head + perSecond * seconds
+        let work = try Backlog.seed(f, count: size, subscriptions: 2, publish: false)
+        try work.publish(Array(work.reports[..<head]), with: f.producer)
         let points = ["before-batch-tx", "batch-write", "after-db-commit-before-mark", "after-mark-before-kafka-commit",
                       "relay-after-produce-before-delivery-report", "relay-after-delivery-before-delete", "sweep"]
         let seed = UInt64(Date().timeIntervalSince1970)
         var random = SplitMix64(seed: seed)
-        var byFailpoint = 0
-        for round in 1...kills {
+        var byFailpoint = 0, killed = 0, terminalAtLastKill: Int64 = 0
+        var member: ChildProcess?, deadline = Date()
+        try publishSteadily(work.reports[head...], perSecond: perSecond, backlog: work) { _ in
+            if let running = member {
+                let exited = running.wait(timeout: 0) != nil
+                guard exited || Date() >= deadline else { return }
+                if exited { byFailpoint += 1 } else { running.signal(SIGKILL) }
+                XCTAssertEqual(running.wait(timeout: 10), killedBySIGKILL, "round \(killed + 1): \(running.log)")
+                killed += 1
+                terminalAtLastKill = try work.terminalCount(f)
+                member = nil
+            }
+            guard killed < kills else { return }
             // Half the rounds arm a random failpoint at a random hit; every round is killed from
             // outside after a random 2–8 s if the failpoint has not fired by then.
-            let point = round % 2 == 0 ? points[Int(random.next() % UInt64(points.count))] : nil
+            let point = (killed + 1) % 2 == 0 ? points[Int(random.next() % UInt64(points.count))] : nil
             let environment = point.map { ["CASCADE_FAILPOINTS": "\($0)=kill@\(1 + random.next() % 40)"] } ?? [:]
-            let member = try f.startConsumer(["--batch-size", "100"], environment: environment)
-            if member.wait(timeout: 2 + Double(random.next() % 6000) / 1000) == nil {
-                member.signal(SIGKILL)
-            } else {
-                byFailpoint += 1
-            }
-            XCTAssertEqual(member.wait(timeout: 10), killedBySIGKILL, "round \(round): \(member.log)")
+            member = try f.startConsumer(["--batch-size", "100"], environment: environment)
+            deadline = Date().addingTimeInterval(2 + Double(random.next() % 6000) / 1000)
         }
-        XCTAssertLessThan(try work.terminalCount(f), Int64(size), "the backlog drained before the last kill")
-        try recover(work, scenario: "20 kills at random moments (seed \(seed))", crashes: kills, batchSize: 500, timeout: 600,
-                    measured: ["kills_by_failpoint": Double(byFailpoint)])
+        member?.signal(SIGKILL)
+        XCTAssertEqual(killed, kills, "the load ended before the twentieth kill")
+        XCTAssertLessThan(terminalAtLastKill, Int64(size), "the backlog drained before the last kill")
+        try recover(work, scenario: "20 kills at random moments while reports arrive (seed \(seed))", crashes: kills, batchSize: 500,
+                    timeout: 600, measured: ["kills_by_failpoint": Double(byFailpoint)])
     }
 }
