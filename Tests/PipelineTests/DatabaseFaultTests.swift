@@ -53,6 +53,7 @@ final class DatabaseFaultTests: FaultTestCase {
         }
         XCTAssertEqual(terminated, 10, "Cascade had no sessions to end")
         XCTAssertLessThan(terminalAtLastTermination, Int64(total), "the backlog drained before the last termination; it proved nothing")
+        XCTAssertNil(member.wait(timeout: 1), "the member exited: \(member.log)")
         let verdict = try Oracle.verify(f, work)
         XCTAssertNil(member.wait(timeout: 0), "the member exited: \(member.log)")
         FaultRun.record(.init(scenario: "pg_terminate_backend of each session in turn (10, 0.5 s apart, \(perSecond) reports/s arriving)",
