@@ -9,13 +9,30 @@ final class FloodFaultTests: FaultTestCase {
     /// Reports per second from the first answer to the last, for a member draining `reports`
     /// on `fixture` (started here).
     private func answerRate(_ fixture: PipelineFixture, answers: Int, timeout: TimeInterval = 600) throws -> Double {
+        try drain(fixture, answers: answers, timeout: timeout).rate
+    }
+
+    /// A drain's rate, and the CPU seconds per answer each process spent over it.
+    private struct Drain {
+        var rate: Double
+        var cpuPerAnswer: [String: Double]
+    }
+
+    private func drain(_ fixture: PipelineFixture, answers: Int, timeout: TimeInterval = 600) throws -> Drain {
         let member = try fixture.startConsumer(["--batch-size", "500"])
         defer { stop(member) }
         XCTAssertTrue(eventually(timeout: 60, interval: 0.005) { !fixture.reader.messages(fixture.topics.results).isEmpty }, "no first answer")
         let first = Date()
+        func cpu() -> [String: Double] {
+            ["cascade": ProcessCPU.seconds(pid: member.pid) ?? 0, "postgres": ProcessCPU.seconds(named: "postgres"),
+             "tansu": ProcessCPU.seconds(named: "tansu"), "tests": ProcessCPU.seconds(pid: getpid()) ?? 0]
+        }
+        let before = cpu()
         XCTAssertTrue(eventually(timeout: timeout, interval: 0.01) { fixture.reader.messages(fixture.topics.results).count >= answers },
                       "\(fixture.reader.messages(fixture.topics.results).count) of \(answers) answers")
-        return Double(answers) / Date().timeIntervalSince(first)
+        let after = cpu()
+        return Drain(rate: Double(answers) / Date().timeIntervalSince(first),
+                     cpuPerAnswer: after.merging(before) { $0 - $1 }.mapValues { $0 / Double(answers) })
     }
 
     /// The rate of `count` good reports alone, on topics and jobs of their own, in this run.
@@ -23,7 +40,9 @@ final class FloodFaultTests: FaultTestCase {
         let clean = try PipelineFixture()
         defer { clean.close() }
         _ = try Backlog.seed(clean, count: count, subscriptions: 1)
-        return try answerRate(clean, answers: count)
+        let drained = try drain(clean, answers: count)
+        print("poison flood cpu per report, clean: " + drained.cpuPerAnswer.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1e6)) µs" }.joined(separator: ", "))
+        return drained.rate
     }
 
     /// The good reports' rate on `fixture` with `bad` poison reports among `good`: they are
@@ -41,7 +60,9 @@ final class FloodFaultTests: FaultTestCase {
         let producer = try KafkaProducer(config: KafkaConfig(["bootstrap.servers": fixture.brokers, "message.max.bytes": "4000000", "log_level": "3"]))
         try work.publish(mixed, with: producer)
         try producer.close()
-        return (try answerRate(fixture, answers: good + bad) * Double(good) / Double(good + bad), work, poison)
+        let drained = try drain(fixture, answers: good + bad)
+        print("poison flood cpu per report, poisoned: " + drained.cpuPerAnswer.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1e6)) µs" }.joined(separator: ", "))
+        return (drained.rate * Double(good) / Double(good + bad), work, poison)
     }
 
     /// A drain of 50,000 lasts about 3 s, and on this 2-core machine single pairs of them ranged
