@@ -61,6 +61,7 @@ DOCUMENTED = {
     "cascade_outbox_rows": "gauge",
     "cascade_outbox_messages": "gauge",
     "cascade_outbox_oldest_age_seconds": "gauge",
+    "cascade_outbox_relay_catching_up": "gauge",
     "cascade_deliveries": "counter",
     "cascade_dependency_reachable": "gauge",
     "cascade_ready": "gauge",
