@@ -96,16 +96,6 @@ final class MemorySampler: Sendable {
     }
 }
 
-/// A process's CPU time so far, user plus system, from /proc/PID/stat (fields 14 and 15, in
-/// clock ticks; the command name in field 2 may hold spaces, so fields count from its ')').
-func cpuSeconds(_ pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
 private let sentTimeKey = Array("\"sent_us\"".utf8)
 
 /// A scan for the key, so the drain phases (whose messages have none) parse nothing.

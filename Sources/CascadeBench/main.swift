@@ -2,6 +2,7 @@ import CascadeDomain
 import CascadeService
 import Foundation
 import Kafka
+import Metrics
 import Postgres
 import Synchronization
 import KafkaMock
@@ -132,7 +133,7 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     let state = counter.snapshot
     let rss = memory.stop()
     // From the process's start: its start-up (connect, migrate, join) is a small part of this.
-    let cpu = cpuSeconds(consumer.pid) ?? .nan
+    let cpu = processCPUSeconds(pid: consumer.pid) ?? .nan
     if let scraper {
         let (scrapes, failures) = scraper.stop()
         say("\(name): \(scrapes) scrapes of /metrics, \(failures) failed")

@@ -33,11 +33,6 @@ public enum NameBasedUUID {
 /// lives on the stack: the first version copied and padded the message into a new array and
 /// kept the schedule in another, about 5,500 instructions per event id (callgrind).
 enum SHA1 {
-    static func digest(_ message: [UInt8]) -> [UInt8] {
-        let h = hash(message)
-        return [h.0, h.1, h.2, h.3, h.4].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
-    }
-
     static func hash(_ message: [UInt8]) -> (UInt32, UInt32, UInt32, UInt32, UInt32) {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in

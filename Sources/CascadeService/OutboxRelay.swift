@@ -13,8 +13,8 @@ import ServiceThreads
 /// this process just committed are handed over in memory, so the common case costs one DELETE
 /// and no reading back. A sweep claims rows in row order with `FOR UPDATE SKIP LOCKED`, so
 /// several members can sweep one table: live, rows older than `sweepAge` (left by a crash);
-/// after a delivery failure or a full hand-off queue, every row, until it has caught up
-/// (RelayState). Messages for one key therefore reach the broker in the order of their rows.
+/// at start, on an assignment, after a delivery failure or a full hand-off queue, every row up
+/// to a bound, until it has caught up (RelayState). Messages for one key therefore reach the broker in the order of their rows.
 ///
 /// A message refused for good (too large, invalid, not authorized) is parked with its reason in
 /// the transaction that deletes its row, so it never holds back the rest of its row, later rows
@@ -227,7 +227,8 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    /// One claim–produce–settle cycle in row order, in one transaction of two round trips:
+    /// One claim–produce–settle cycle in row order, in one transaction of two round trips (a
+    /// third when catching up begins, to read the bound):
     /// old rows when live, every row up to the bound when catching up (the round's snapshot
     /// says which). Returns how many rows it claimed and how many of those it deleted. A
     /// catching-up sweep that reads the table to its bound and delivers everything it read

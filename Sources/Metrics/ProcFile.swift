@@ -45,4 +45,12 @@ func maxFileDescriptors() -> Double? {
     guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
     return Double(limit.rlim_cur)
 }
+/// Another process's CPU time so far, user plus system, in seconds (the same stat parser as
+/// the process metrics); nil once it is gone. For the benchmark and the fault suite, which
+/// account the pipeline's processes.
+package func processCPUSeconds(pid: pid_t) -> Double? {
+    readProcFile("/proc/\(pid)/stat").flatMap(ProcSelfStat.init).map {
+        Double($0.userTicks + $0.systemTicks) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
 #endif

@@ -16,6 +16,8 @@ final class FloodFaultTests: FaultTestCase {
     private struct Drain {
         var rate: Double
         var cpuPerAnswer: [String: Double]
+
+        var cpuSummary: String { cpuPerAnswer.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1e6)) µs" }.joined(separator: ", ") }
     }
 
     private func drain(_ fixture: PipelineFixture, answers: Int, timeout: TimeInterval = 600) throws -> Drain {
@@ -41,7 +43,7 @@ final class FloodFaultTests: FaultTestCase {
         defer { clean.close() }
         _ = try Backlog.seed(clean, count: count, subscriptions: 1)
         let drained = try drain(clean, answers: count)
-        print("poison flood cpu per report, clean: " + drained.cpuPerAnswer.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1e6)) µs" }.joined(separator: ", "))
+        print("poison flood cpu per report, clean: " + drained.cpuSummary)
         return drained.rate
     }
 
@@ -61,7 +63,7 @@ final class FloodFaultTests: FaultTestCase {
         try work.publish(mixed, with: producer)
         try producer.close()
         let drained = try drain(fixture, answers: good + bad)
-        print("poison flood cpu per report, poisoned: " + drained.cpuPerAnswer.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value * 1e6)) µs" }.joined(separator: ", "))
+        print("poison flood cpu per report, poisoned: " + drained.cpuSummary)
         return (drained.rate * Double(good) / Double(good + bad), work, poison)
     }
 
