@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SERVICES := scripts/services.sh
 WITH_ENV := eval "$$($(SERVICES) env)" &&
 
-.PHONY: build test lint run bench callgrind faults sanitize services stop-services clean fuzz fuzz-check
+.PHONY: build test lint run bench bench-memory callgrind faults sanitize services stop-services clean fuzz fuzz-check
 
 build:
 	swift build $(SWIFT_FLAGS)
@@ -65,6 +65,16 @@ bench: services
 	$(WITH_ENV) .build/release/cascade-bench --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
 		--kafka-config max.in.flight.requests.per.connection=1 \
 		--json-out docs/bench-results.jsonl $(BENCH_ARGS)
+
+# The long memory mode: a 5,000,000-report backlog, RSS sampled over the drain (about 30 minutes
+# here, mostly producing and seeding); every other phase skipped.
+bench-memory: services
+	swift build -c release --product cascade
+	swift build -c release --product cascade-bench
+	$(WITH_ENV) .build/release/cascade-bench --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
+		--kafka-config max.in.flight.requests.per.connection=1 --memory-reports 5000000 \
+		--skip failpoints,json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,fanout,unbatched,latency,mock-latency \
+		--json-out docs/bench-results.jsonl
 
 # Instructions per report by component, from valgrind's callgrind over a drain of CALLGRIND_REPORTS
 # (scripts/callgrind.sh; about 2 minutes). Repeatable where wall time is not: compare commits on it.

@@ -8,6 +8,11 @@ struct BenchOptions {
     var workers = 2
     var partitions = 6
     var unbatchedReports = 3_000
+    /// The fan-out drains: `fanoutReports` reports whose successes each fire `fanout` subscriptions.
+    var fanout = 20
+    var fanoutReports = 20_000
+    /// The long memory mode's backlog; 0 (the default) leaves it out.
+    var memoryReports = 0
     /// Drains run after the main one, alternating scraped and not, to compare scraping's cost.
     var scrapePairs = 2
     /// Drains with `--auth jwt` (and `authTokens` distinct RS256 tokens) and with `--auth none`, alternating.
@@ -35,6 +40,10 @@ struct BenchOptions {
           --workers N             cascade's batch workers (default 2)
           --partitions N          report topic partitions (default 6)
           --unbatched-reports N   backlog for the batch-size-1 drain (default 3000)
+          --fanout N              subscriptions each success fires in the fan-out drain (default 20)
+          --fanout-reports N      backlog for the fan-out drain and its one-subscription baseline (default 20000)
+          --memory-reports N      also drain a backlog of N and report whether memory stays flat (not by default;
+                                  make bench-memory uses 5000000)
           --scrape-pairs N        drains with /metrics scraped every second and without, alternating (default 2 pairs)
           --auth-pairs N          drains with --auth jwt and with --auth none, alternating (default 1 pair)
           --auth-tokens N         distinct RS256 tokens spread over the --auth jwt drain's reports (default 100)
@@ -44,7 +53,7 @@ struct BenchOptions {
           --database-url URL      [env DATABASE_URL]
           --cascade PATH          the cascade binary (default: next to this one)
           --json-out FILE         append the JSON lines to FILE as well
-          --skip PHASES           comma-separated: failpoints,json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,unbatched,latency,mock-latency
+          --skip PHASES           comma-separated: failpoints,json,json-shapes,baseline,drain,drain-scraped,drain-auth,jwt-verify,fanout,unbatched,latency,mock-latency
           --kafka-config K=V      a librdkafka property for every client (repeatable). Tansu
                                   answers a fetch only when fetch.wait.max.ms runs out, so
                                   make bench passes fetch.wait.max.ms=5 (Kafka answers at once)
@@ -70,6 +79,9 @@ struct BenchOptions {
             case "--workers": o.workers = int(next())
             case "--partitions": o.partitions = int(next())
             case "--unbatched-reports": o.unbatchedReports = int(next())
+            case "--fanout": o.fanout = int(next())
+            case "--fanout-reports": o.fanoutReports = int(next())
+            case "--memory-reports": o.memoryReports = int(next())
             case "--scrape-pairs": o.scrapePairs = int(next())
             case "--auth-pairs": o.authPairs = int(next())
             case "--auth-tokens": o.authTokens = int(next())

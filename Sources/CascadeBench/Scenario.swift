@@ -61,7 +61,7 @@ struct Scenario {
 
     /// Checks the end state the drain must reach: every job completed once, one downstream job
     /// per success, nothing left in the outbox. Returns the problems found.
-    func verify(_ db: PostgresConnection, count: Int, successes: Int) throws -> [String] {
+    func verify(_ db: PostgresConnection, count: Int, successes: Int, firedPerSuccess: Int = 1) throws -> [String] {
         var problems: [String] = []
         let row = try db.query("""
             SELECT count(*) FILTER (WHERE status IN ('success', 'failure')) AS done,
@@ -71,7 +71,7 @@ struct Scenario {
         if try row.int("done") != count { problems.append("\(try row.int("done")) of \(count) jobs completed") }
         if try row.int("ok") != successes { problems.append("\(try row.int("ok")) successes, expected \(successes)") }
         let children = try db.query("SELECT count(*) AS n FROM jobs WHERE parent_job_id LIKE $1 || '%'", [jobPrefix]).first!.int("n")
-        if children != successes { problems.append("\(children) downstream jobs, expected \(successes)") }
+        if children != successes * firedPerSuccess { problems.append("\(children) downstream jobs, expected \(successes * firedPerSuccess)") }
         let left = try db.query("SELECT count(*) AS n FROM outbox WHERE position(convert_to($1, 'UTF8') IN messages) > 0", ["bench-\(runId)-\(name)."]).first!.int("n")
         if left != 0 { problems.append("\(left) outbox rows left") }
         return problems

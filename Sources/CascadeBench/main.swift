@@ -98,9 +98,21 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
 /// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
 /// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would.
-@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false, auth: BenchTokens? = nil) throws
-    -> (rate: Double, rssKB: [Int], cpuSeconds: Double) {
-    let scenario = Scenario(name, runId: runId, sourceModel: sourceModel)
+/// One drain's figures. WAL is what PostgreSQL wrote from just before the consumer started
+/// until it had stopped (its last deletes included), whoever wrote it; `walFrom`/`walTo` are
+/// the LSNs, for `pg_waldump --stats` over the same range.
+struct DrainRun {
+    let rate: Double
+    let rssKB: [Int]
+    let cpuSeconds: Double
+    let walBytes: Int64
+    let walFrom: String, walTo: String
+}
+
+/// Drains `count` reports; each success fires `firedPerSuccess` subscriptions of `source`.
+@MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false, auth: BenchTokens? = nil,
+                         source: String = sourceModel, firedPerSuccess: Int = 1) throws -> DrainRun {
+    let scenario = Scenario(name, runId: runId, sourceModel: source)
     try scenario.createTopics(on: mainBroker, partitions: options.partitions)
     say("\(name): seeding \(count) jobs and producing \(count) reports")
     try scenario.seedJobs(db, count: count)
@@ -118,15 +130,17 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     try producer.close()
 
     let successes = successCount(count)
+    let fired = successes * firedPerSuccess
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
                                     group: "bench-\(runId)-\(name)-counter", overrides: options.consumerConfig)
     say("\(name): draining with batch size \(batchSize)")
+    let walFrom = try currentWAL()
     let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize,
                                               auth: auth?.consumerArguments ?? ["--auth", "none"])
     let memory = MemorySampler(pid: consumer.pid)
     let scraper = scraped ? try MetricsScraper(consumer) : nil
     let deadline = Date().addingTimeInterval(Double(count) / 50 + 180)
-    while counter.count(scenario.topics.results) < count || counter.count(scenario.topics.requests) < successes {
+    while counter.count(scenario.topics.results) < count || counter.count(scenario.topics.requests) < fired {
         if Date() > deadline { fail("\(name): not drained in time; consumer log: \(consumer.logPath)") }
         Thread.sleep(forTimeInterval: 0.02)
     }
@@ -141,14 +155,19 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
     }
     consumer.signal(SIGTERM)
     consumer.wait()
+    let walTo = try currentWAL()
+    let walBytes = try db.query("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint AS n", [walTo, walFrom]).first!.int("n")
+    say("\(name): WAL \(walFrom)..\(walTo), \(walBytes / Int64(count)) bytes per report")
     counter.stop()
     let seconds = state.lastArrival!.timeIntervalSince(state.firstArrival!)
-    var problems = try scenario.verify(db, count: count, successes: successes)
+    var problems = try scenario.verify(db, count: count, successes: successes, firedPerSuccess: firedPerSuccess)
     if state.counts[scenario.topics.results] != count { problems.append("\(state.counts[scenario.topics.results] ?? 0) result records") }
-    if state.counts[scenario.topics.requests] != successes { problems.append("\(state.counts[scenario.topics.requests] ?? 0) requests") }
+    if state.counts[scenario.topics.requests] != fired { problems.append("\(state.counts[scenario.topics.requests] ?? 0) requests, expected \(fired)") }
     if !problems.isEmpty { fail("\(name): end state wrong: \(problems.joined(separator: "; "))") }
-    return (Double(count) / seconds, rss, cpu)
+    return DrainRun(rate: Double(count) / seconds, rssKB: rss, cpuSeconds: cpu, walBytes: walBytes, walFrom: walFrom, walTo: walTo)
 }
+
+@MainActor func currentWAL() throws -> String { try db.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.string("lsn") }
 
 // MARK: latency
 
@@ -282,8 +301,13 @@ if !options.skip.contains("json-shapes") {
 }
 if !options.skip.contains("baseline") { try runBaseline() }
 if !options.skip.contains("drain") {
-    let (rate, rss, cpu) = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
+    let run = try runDrain("drain", count: options.reports, batchSize: options.batchSize)
+    let (rate, rss, cpu) = (run.rate, run.rssKB, run.cpuSeconds)
     record("drain_reports_per_s", rate, "reports/s")
+    // PostgreSQL's WAL over the drain (docs/BENCHMARKS.md: where the bytes go).
+    record("wal_bytes_per_report", Double(run.walBytes) / Double(options.reports), "bytes", [
+        ("wal_from", .string(run.walFrom)), ("wal_to", .string(run.walTo)),
+    ])
     // What a member costs: the figures behind a pod's CPU request (docs/SCALING.md).
     record("cascade_cpu_us_per_report", cpu * 1e6 / Double(options.reports), "µs", [
         ("cpu_seconds", .number(String(format: "%.2f", cpu))),
@@ -342,8 +366,53 @@ if !options.skip.contains("drain-auth") || !options.skip.contains("jwt-verify") 
         record("cascade_cpu_us_per_report_jwt_vs_none", median(jwtCPU) / median(noneCPU), "x", extra)
     }
 }
+if options.memoryReports > 0 {
+    // The long mode (`make bench-memory`): is memory flat over a backlog far larger than any
+    // buffer? Samples in the first tenth are the warm-up (caches, librdkafka's queues filling).
+    let run = try runDrain("memory", count: options.memoryReports, batchSize: options.batchSize)
+    let warm = run.rssKB.dropFirst(run.rssKB.count / 10)
+    let low = Double(warm.min() ?? 0) / 1024, high = Double(warm.max() ?? 0) / 1024
+    let extra: [(String, JSONValue)] = [
+        ("reports", .int(options.memoryReports)), ("samples", .int(run.rssKB.count)),
+        ("after_warm_up_min_mb", .number(String(format: "%.1f", low))), ("after_warm_up_max_mb", .number(String(format: "%.1f", high))),
+        ("reports_per_s", .number(String(format: "%.0f", run.rate))),
+    ]
+    record("memory_backlog_peak_rss_mb", Double(run.rssKB.max() ?? 0) / 1024, "MB", extra)
+    record("memory_backlog_rss_spread", (high - low) / low, "x", extra)
+}
+if !options.skip.contains("fanout") {
+    // A wide cascade: each success fires `fanout` subscriptions, so the cost of one fired job is
+    // known. The same-size drain with one subscription, just before, is the baseline.
+    let fanSource = "bench-\(runId)-fan-src"
+    try registry.upsertModel(id: fanSource, actions: [.inference])
+    try registry.upsertVersion(modelId: fanSource, version: "v1", status: .active)
+    for n in 0..<options.fanout {
+        let target = "bench-\(runId)-fan-dst\(n)"
+        try registry.upsertModel(id: target, actions: [.inference])
+        try registry.upsertVersion(modelId: target, version: "v1", status: .active)
+        _ = try registry.createSubscription(sourceModelId: fanSource, trigger: .inferenceComplete, targetModelId: target,
+                                            action: .inference, inputSource: .triggerOutput, input: nil, label: "fan\(n)")
+    }
+    let count = options.fanoutReports
+    let single = try runDrain("fan1", count: count, batchSize: options.batchSize)
+    let wide = try runDrain("fan\(options.fanout)", count: count, batchSize: options.batchSize, source: fanSource,
+                            firedPerSuccess: options.fanout)
+    let fired = Double(successCount(count) * options.fanout), singleFired = Double(successCount(count))
+    // The extra cost of each fired job beyond the first, from the two drains' difference.
+    let extraJobs = fired - singleFired
+    let extra: [(String, JSONValue)] = [
+        ("reports", .int(count)), ("subscriptions", .int(options.fanout)),
+        ("reports_per_s", .number(String(format: "%.0f", wide.rate))), ("one_subscription_reports_per_s", .number(String(format: "%.0f", single.rate))),
+    ]
+    record("fanout_fired_jobs_per_s", wide.rate * fired / Double(count), "jobs/s", extra)
+    record("fanout_cpu_us_per_fired_job", (wide.cpuSeconds - single.cpuSeconds) * 1e6 / extraJobs, "µs", extra)
+    record("fanout_wal_bytes_per_fired_job", Double(wide.walBytes - single.walBytes) / extraJobs, "bytes", extra)
+    record("fanout_cpu_us_per_report", wide.cpuSeconds * 1e6 / Double(count), "µs", extra + [
+        ("one_subscription_cpu_us_per_report", .number(String(format: "%.1f", single.cpuSeconds * 1e6 / Double(count)))),
+    ])
+}
 if !options.skip.contains("unbatched") {
-    let (rate, _, _) = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1)
+    let rate = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1).rate
     record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
 }
 
