@@ -79,7 +79,9 @@ struct BenchOptions {
             case "--workers": o.workers = int(next())
             case "--partitions": o.partitions = int(next())
             case "--unbatched-reports": o.unbatchedReports = int(next())
-            case "--fanout": o.fanout = int(next())
+            case "--fanout":
+                o.fanout = int(next())
+                guard o.fanout >= 2 else { fail("--fanout must be at least 2: the fan-out drain is compared with a one-subscription drain") }
             case "--fanout-reports": o.fanoutReports = int(next())
             case "--memory-reports": o.memoryReports = int(next())
             case "--scrape-pairs": o.scrapePairs = int(next())

@@ -96,20 +96,22 @@ var figures: [(name: String, value: Double, unit: String, extra: [(String, JSONV
 
 // MARK: drains
 
-/// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
-/// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would.
 /// One drain's figures. WAL is what PostgreSQL wrote from just before the consumer started
-/// until it had stopped (its last deletes included), whoever wrote it; `walFrom`/`walTo` are
-/// the LSNs, for `pg_waldump --stats` over the same range.
+/// until it had stopped (its last deletes included), whoever wrote it: autovacuum of earlier
+/// phases' rows too. `walFrom`/`walTo` are the LSNs, for `pg_waldump --stats` over the same
+/// range; `fullPageImages` counts the pages written whole (first change after a checkpoint).
 struct DrainRun {
     let rate: Double
     let rssKB: [Int]
     let cpuSeconds: Double
     let walBytes: Int64
+    let fullPageImages: Int64
     let walFrom: String, walTo: String
 }
 
-/// Drains `count` reports; each success fires `firedPerSuccess` subscriptions of `source`.
+/// Pre-loads a backlog, starts `cascade consume`, and measures from the first answer to the last.
+/// With `scraped`, `/metrics` is read every second during the drain, as Prometheus would. Each
+/// success fires `firedPerSuccess` subscriptions of `source`.
 @MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false, auth: BenchTokens? = nil,
                          source: String = sourceModel, firedPerSuccess: Int = 1) throws -> DrainRun {
     let scenario = Scenario(name, runId: runId, sourceModel: source)
@@ -134,7 +136,7 @@ struct DrainRun {
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
                                     group: "bench-\(runId)-\(name)-counter", overrides: options.consumerConfig)
     say("\(name): draining with batch size \(batchSize)")
-    let walFrom = try currentWAL()
+    let walFrom = try currentWAL(), imagesBefore = try fullPageImages()
     let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: batchSize,
                                               auth: auth?.consumerArguments ?? ["--auth", "none"])
     let memory = MemorySampler(pid: consumer.pid)
@@ -155,7 +157,7 @@ struct DrainRun {
     }
     consumer.signal(SIGTERM)
     consumer.wait()
-    let walTo = try currentWAL()
+    let walTo = try currentWAL(), images = try fullPageImages() - imagesBefore
     let walBytes = try db.query("SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::bigint AS n", [walTo, walFrom]).first!.int("n")
     say("\(name): WAL \(walFrom)..\(walTo), \(walBytes / Int64(count)) bytes per report")
     counter.stop()
@@ -164,10 +166,12 @@ struct DrainRun {
     if state.counts[scenario.topics.results] != count { problems.append("\(state.counts[scenario.topics.results] ?? 0) result records") }
     if state.counts[scenario.topics.requests] != fired { problems.append("\(state.counts[scenario.topics.requests] ?? 0) requests, expected \(fired)") }
     if !problems.isEmpty { fail("\(name): end state wrong: \(problems.joined(separator: "; "))") }
-    return DrainRun(rate: Double(count) / seconds, rssKB: rss, cpuSeconds: cpu, walBytes: walBytes, walFrom: walFrom, walTo: walTo)
+    return DrainRun(rate: Double(count) / seconds, rssKB: rss, cpuSeconds: cpu, walBytes: walBytes, fullPageImages: images,
+                    walFrom: walFrom, walTo: walTo)
 }
 
-@MainActor func currentWAL() throws -> String { try db.query("SELECT pg_current_wal_lsn()::text AS lsn").first!.string("lsn") }
+@MainActor func currentWAL() throws -> String { try db.query("SELECT pg_current_wal_insert_lsn()::text AS lsn").first!.string("lsn") }
+@MainActor func fullPageImages() throws -> Int64 { try db.query("SELECT wal_fpi AS n FROM pg_stat_wal").first!.int("n") }
 
 // MARK: latency
 
@@ -306,7 +310,7 @@ if !options.skip.contains("drain") {
     record("drain_reports_per_s", rate, "reports/s")
     // PostgreSQL's WAL over the drain (docs/BENCHMARKS.md: where the bytes go).
     record("wal_bytes_per_report", Double(run.walBytes) / Double(options.reports), "bytes", [
-        ("wal_from", .string(run.walFrom)), ("wal_to", .string(run.walTo)),
+        ("wal_from", .string(run.walFrom)), ("wal_to", .string(run.walTo)), ("full_page_images", .int(run.fullPageImages)),
     ])
     // What a member costs: the figures behind a pod's CPU request (docs/SCALING.md).
     record("cascade_cpu_us_per_report", cpu * 1e6 / Double(options.reports), "µs", [
@@ -368,17 +372,24 @@ if !options.skip.contains("drain-auth") || !options.skip.contains("jwt-verify") 
 }
 if options.memoryReports > 0 {
     // The long mode (`make bench-memory`): is memory flat over a backlog far larger than any
-    // buffer? Samples in the first tenth are the warm-up (caches, librdkafka's queues filling).
+    // buffer? The first tenth of the samples is the warm-up (caches, librdkafka's queues
+    // filling); growth compares the median of the second tenth with that of the last.
     let run = try runDrain("memory", count: options.memoryReports, batchSize: options.batchSize)
-    let warm = run.rssKB.dropFirst(run.rssKB.count / 10)
-    let low = Double(warm.min() ?? 0) / 1024, high = Double(warm.max() ?? 0) / 1024
+    let tenth = run.rssKB.count / 10
+    guard tenth > 0 else { fail("memory: too few RSS samples (\(run.rssKB.count))") }
+    let warm = run.rssKB.dropFirst(tenth)
+    func medianMB(_ kb: ArraySlice<Int>) -> Double { Double(kb.sorted()[kb.count / 2]) / 1024 }
+    let early = medianMB(run.rssKB[tenth..<2 * tenth]), late = medianMB(run.rssKB.suffix(tenth))
+    let low = Double(warm.min()!) / 1024, high = Double(warm.max()!) / 1024
     let extra: [(String, JSONValue)] = [
-        ("reports", .int(options.memoryReports)), ("samples", .int(run.rssKB.count)),
+        ("phase_reports", .int(options.memoryReports)), ("samples", .int(run.rssKB.count)),
         ("after_warm_up_min_mb", .number(String(format: "%.1f", low))), ("after_warm_up_max_mb", .number(String(format: "%.1f", high))),
+        ("second_tenth_median_mb", .number(String(format: "%.1f", early))), ("last_tenth_median_mb", .number(String(format: "%.1f", late))),
         ("reports_per_s", .number(String(format: "%.0f", run.rate))),
     ]
-    record("memory_backlog_peak_rss_mb", Double(run.rssKB.max() ?? 0) / 1024, "MB", extra)
+    record("memory_backlog_peak_rss_mb", Double(run.rssKB.max()!) / 1024, "MB", extra)
     record("memory_backlog_rss_spread", (high - low) / low, "x", extra)
+    record("memory_backlog_rss_growth", late / early - 1, "x", extra)
 }
 if !options.skip.contains("fanout") {
     // A wide cascade: each success fires `fanout` subscriptions, so the cost of one fired job is
@@ -401,19 +412,22 @@ if !options.skip.contains("fanout") {
     // The extra cost of each fired job beyond the first, from the two drains' difference.
     let extraJobs = fired - singleFired
     let extra: [(String, JSONValue)] = [
-        ("reports", .int(count)), ("subscriptions", .int(options.fanout)),
+        ("phase_reports", .int(count)), ("subscriptions", .int(options.fanout)),
         ("reports_per_s", .number(String(format: "%.0f", wide.rate))), ("one_subscription_reports_per_s", .number(String(format: "%.0f", single.rate))),
     ]
     record("fanout_fired_jobs_per_s", wide.rate * fired / Double(count), "jobs/s", extra)
     record("fanout_cpu_us_per_fired_job", (wide.cpuSeconds - single.cpuSeconds) * 1e6 / extraJobs, "µs", extra)
     record("fanout_wal_bytes_per_fired_job", Double(wide.walBytes - single.walBytes) / extraJobs, "bytes", extra)
+    record("fanout_wal_bytes_per_report", Double(wide.walBytes) / Double(count), "bytes", extra + [
+        ("one_subscription_wal_bytes_per_report", .number(String(format: "%.0f", Double(single.walBytes) / Double(count)))),
+    ])
     record("fanout_cpu_us_per_report", wide.cpuSeconds * 1e6 / Double(count), "µs", extra + [
         ("one_subscription_cpu_us_per_report", .number(String(format: "%.1f", single.cpuSeconds * 1e6 / Double(count)))),
     ])
 }
 if !options.skip.contains("unbatched") {
     let rate = try runDrain("unbatched", count: options.unbatchedReports, batchSize: 1).rate
-    record("unbatched_reports_per_s", rate, "reports/s", [("reports", .int(options.unbatchedReports))])
+    record("unbatched_reports_per_s", rate, "reports/s", [("phase_reports", .int(options.unbatchedReports))])
 }
 
 @MainActor func figure(_ name: String) -> Double? { figures.first { $0.name == name }?.value }

@@ -157,14 +157,20 @@ enum Schema {
             CREATE UNIQUE INDEX parked_messages_cut_originals ON parked_messages (event_id)
                 WHERE outbox_row IS NULL;
             """),
-        // Cascade updates a job once (to success or failure), and the row grows about threefold
-        // (output and outcomes). On a full page the update goes to another page: an index
-        // entry, a lock record and a whole tuple more in the WAL, about 170 bytes a report
-        // (docs/BENCHMARKS.md, "WAL per report"). Inserting rows at a third of a page leaves room
-        // for them to grow in place (HOT); the completed rows then fill the page, so the table
-        // ends no larger. Only pages written from now on get it; the lock is a moment's.
+        // Cascade updates a job once (to success or failure), and the row about triples (output
+        // and outcomes). On a full page the update goes to another page: an index entry, a lock
+        // record and a whole tuple more in the WAL, about 170 bytes a report (docs/BENCHMARKS.md,
+        // "WAL per report"). Rows inserted at a third of a page have room to grow in place (HOT)
+        // and then fill it. Only pages written from now on get it, and a fillfactor an operator
+        // set is kept (docs/OPERATIONS.md, "The jobs table's fillfactor").
         Migration(version: 5, name: "room on job pages for HOT completions", sql: """
-            ALTER TABLE jobs SET (fillfactor = 35);
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = 'jobs'::regclass
+                               AND EXISTS (SELECT 1 FROM unnest(reloptions) AS o WHERE o LIKE 'fillfactor=%')) THEN
+                    ALTER TABLE jobs SET (fillfactor = 35);
+                END IF;
+            END $$;
             """),
     ]
 }

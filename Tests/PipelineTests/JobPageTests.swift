@@ -26,9 +26,9 @@ final class JobPageTests: XCTestCase {
     func testCompletedJobsStayOnTheirPages() throws {
         let source = try f.model("src"), target = try f.model("dst")
         try f.subscribe(source, target)
-        // Several pages of started jobs, completed in four rounds that each touch every page, as
-        // completions arrive spread over time in production.
-        let jobs = try (0..<40).map { _ in try f.startedJob(source) }
+        // Pages of started jobs (several even when packed full), completed in four rounds that
+        // each touch every page, as completions arrive spread over time in production.
+        let jobs = try (0..<200).map { _ in try f.startedJob(source) }
         let before = try blocks(jobs)
         XCTAssertGreaterThan(Set(before.values).count, 1, "the jobs span several pages")
 
@@ -40,7 +40,7 @@ final class JobPageTests: XCTestCase {
             for job in batch { XCTAssertEqual(f.results(for: job.id).first?["code"], 200, "log:\n\(consumer.log)") }
         }
 
-        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE status = 'success' AND model_id = $1", [source]), 40)
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE status = 'success' AND model_id = $1", [source]), 200)
         let after = try blocks(jobs)
         let moved = jobs.filter { before[$0.id] != after[$0.id] }.map(\.id)
         XCTAssertEqual(moved, [], "completed rows moved off their pages: not HOT updates")
