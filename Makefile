@@ -66,8 +66,8 @@ bench: services
 		--kafka-config max.in.flight.requests.per.connection=1 \
 		--json-out docs/bench-results.jsonl $(BENCH_ARGS)
 
-# The long memory mode: a 5,000,000-report backlog, RSS sampled over the drain (about 30 minutes
-# here, mostly producing and seeding); every other phase skipped.
+# The long memory mode: a 5,000,000-report backlog, RSS sampled over the drain (about 12 minutes
+# on 2 cores); every other phase skipped.
 bench-memory: services
 	swift build -c release --product cascade
 	swift build -c release --product cascade-bench

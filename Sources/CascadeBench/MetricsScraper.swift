@@ -11,16 +11,7 @@ final class MetricsScraper: Sendable {
 
     /// The port comes from the consumer's start-up line (`--http-listen 127.0.0.1:0`).
     init(_ consumer: ConsumerProcess) throws {
-        let deadline = Date().addingTimeInterval(30)
-        var found: Int?
-        while found == nil && Date() < deadline {
-            found = consumer.log.range(of: #"\(port (\d+)\)"#, options: .regularExpression).flatMap {
-                Int(consumer.log[$0].dropFirst(6).dropLast())
-            }
-            if found == nil { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        guard let found else { throw HTTPGet.Failure(description: "no HTTP port in \(consumer.logPath)") }
-        port = found
+        port = try Self.port(of: consumer)
         Thread { [self] in
             while !stopped.load(ordering: .relaxed) {
                 let ok = (try? HTTPGet.fetch(host: "127.0.0.1", port: port, path: "/metrics"))?.status == 200
@@ -29,6 +20,26 @@ final class MetricsScraper: Sendable {
             }
             done.withLock { $0.finished = true }
         }.start()
+    }
+
+    /// The consumer's HTTP port, from its start-up line.
+    static func port(of consumer: ConsumerProcess) throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let found = consumer.log.range(of: #"\(port (\d+)\)"#, options: .regularExpression).flatMap({
+                Int(consumer.log[$0].dropFirst(6).dropLast())
+            }) { return found }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw HTTPGet.Failure(description: "no HTTP port in \(consumer.logPath)")
+    }
+
+    /// Reports the consumer has answered, by its `cascade_reports_total` (every code); nil when
+    /// `/metrics` does not answer.
+    static func answeredReports(port: Int) -> Int? {
+        guard let metrics = try? HTTPGet.fetch(host: "127.0.0.1", port: port, path: "/metrics"), metrics.status == 200 else { return nil }
+        return metrics.body.split(separator: "\n").filter { $0.hasPrefix("cascade_reports_total{") }
+            .reduce(0) { $0 + Int(Double($1.split(separator: " ").last ?? "") ?? 0) }
     }
 
     func stop() -> (scrapes: Int, failures: Int) {

@@ -115,22 +115,7 @@ struct DrainRun {
 @MainActor func runDrain(_ name: String, count: Int, batchSize: Int, scraped: Bool = false, auth: BenchTokens? = nil,
                          source: String = sourceModel, firedPerSuccess: Int = 1) throws -> DrainRun {
     let scenario = Scenario(name, runId: runId, sourceModel: source)
-    try scenario.createTopics(on: mainBroker, partitions: options.partitions)
-    say("\(name): seeding \(count) jobs and producing \(count) reports")
-    try scenario.seedJobs(db, count: count)
-    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "20"]))
-    var pending: [OutgoingMessage] = []
-    for i in 0..<count {
-        pending.append(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
-                                       value: scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio)),
-                                       headers: auth.map { [KafkaHeader("authorization", $0.rs256[i % $0.rs256.count])] } ?? []))
-        if pending.count == 20_000 || i == count - 1 {
-            for r in try producer.sendAndWait(pending) { _ = try r.get() }
-            pending.removeAll(keepingCapacity: true)
-        }
-    }
-    try producer.close()
-
+    try preload(scenario, count: count, auth: auth)
     let successes = successCount(count)
     let fired = successes * firedPerSuccess
     let counter = try OutputCounter(brokers: options.brokers, topics: [scenario.topics.results, scenario.topics.requests],
@@ -168,6 +153,54 @@ struct DrainRun {
     if !problems.isEmpty { fail("\(name): end state wrong: \(problems.joined(separator: "; "))") }
     return DrainRun(rate: Double(count) / seconds, rssKB: rss, cpuSeconds: cpu, walBytes: walBytes, fullPageImages: images,
                     walFrom: walFrom, walTo: walTo)
+}
+
+/// Seeds `count` started jobs and produces a report for each.
+@MainActor func preload(_ scenario: Scenario, count: Int, auth: BenchTokens? = nil) throws {
+    try scenario.createTopics(on: mainBroker, partitions: options.partitions)
+    say("\(scenario.name): seeding \(count) jobs and producing \(count) reports")
+    try scenario.seedJobs(db, count: count)
+    let producer = try KafkaProducer(config: clientConfig(["linger.ms": "20"]))
+    var pending: [OutgoingMessage] = []
+    for i in 0..<count {
+        pending.append(OutgoingMessage(topic: scenario.topics.reports, key: scenario.jobId(i),
+                                       value: scenario.reportValue(i, success: scenario.isSuccess(i, ratio: options.successRatio)),
+                                       headers: auth.map { [KafkaHeader("authorization", $0.rs256[i % $0.rs256.count])] } ?? []))
+        if pending.count == 20_000 || i == count - 1 {
+            for r in try producer.sendAndWait(pending) { _ = try r.get() }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+    try producer.close()
+}
+
+/// The long memory mode's drain. Reading millions of outputs back from Tansu is slower than the
+/// drain itself (its fetch lists every stored batch), so the drain's end is Cascade's own count
+/// of answered reports (`/metrics`) with the outbox empty; the database's end state is checked.
+/// RSS is sampled from the consumer's start to that end.
+@MainActor func runMemoryDrain(count: Int) throws -> (rate: Double, rssKB: [Int]) {
+    let scenario = Scenario("memory", runId: runId, sourceModel: sourceModel)
+    try preload(scenario, count: count)
+    say("memory: draining with batch size \(options.batchSize)")
+    let consumer = try scenario.startConsumer(options, brokers: options.brokers, batchSize: options.batchSize)
+    let memory = MemorySampler(pid: consumer.pid)
+    let port = try MetricsScraper.port(of: consumer)
+    let deadline = Date().addingTimeInterval(Double(count) / 1_000 + 600)
+    var first: Date?
+    while true {
+        if Date() > deadline { fail("memory: not drained in time; consumer log: \(consumer.logPath)") }
+        Thread.sleep(forTimeInterval: 1)
+        let answered = MetricsScraper.answeredReports(port: port) ?? 0
+        if answered > 0 && first == nil { first = Date() }
+        if answered >= count, try db.query("SELECT count(*) AS n FROM outbox").first!.int("n") == 0 { break }
+    }
+    let seconds = Date().timeIntervalSince(first!)
+    let rss = memory.stop()
+    consumer.signal(SIGTERM)
+    consumer.wait()
+    let problems = try scenario.verify(db, count: count, successes: successCount(count))
+    if !problems.isEmpty { fail("memory: end state wrong: \(problems.joined(separator: "; "))") }
+    return (Double(count) / seconds, rss)
 }
 
 @MainActor func currentWAL() throws -> String { try db.query("SELECT pg_current_wal_insert_lsn()::text AS lsn").first!.string("lsn") }
@@ -374,7 +407,7 @@ if options.memoryReports > 0 {
     // The long mode (`make bench-memory`): is memory flat over a backlog far larger than any
     // buffer? The first tenth of the samples is the warm-up (caches, librdkafka's queues
     // filling); growth compares the median of the second tenth with that of the last.
-    let run = try runDrain("memory", count: options.memoryReports, batchSize: options.batchSize)
+    let run = try runMemoryDrain(count: options.memoryReports)
     let tenth = run.rssKB.count / 10
     guard tenth > 0 else { fail("memory: too few RSS samples (\(run.rssKB.count))") }
     let warm = run.rssKB.dropFirst(tenth)
