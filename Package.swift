@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ", "CivilCalendar"]),
         .target(name: "CascadeDomain", dependencies: ["CivilCalendar"]),
         .target(name: "CascadeService", dependencies: ["Kafka", "Postgres", "Crypto", "CascadeDomain", "HTTP", "Metrics", "ServiceThreads"]),
-        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Crypto", "HTTP", "Kafka", "KafkaMock", "Postgres", "CascadeDomain"]),
+        .target(name: "CascadeCLI", dependencies: ["CascadeService", "Crypto", "HTTP", "Kafka", "KafkaMock", "Metrics", "Postgres", "CascadeDomain"]),
         .executableTarget(name: "cascade", dependencies: ["CascadeCLI"]),
         .executableTarget(name: "cascade-bench", dependencies: ["CascadeService", "CascadeDomain", "HTTP", "Kafka", "KafkaMock", "Metrics", "Postgres"],
                           path: "Sources/CascadeBench"),
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CascadeDomainTests", dependencies: ["CascadeDomain", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI", "CascadeService", "Kafka"]),
+        .testTarget(name: "CascadeCLITests", dependencies: ["CascadeCLI", "CascadeService", "Kafka", "Metrics"]),
         // The service layer's pure decisions: no broker, no database.
         .testTarget(name: "CascadeServiceTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "Postgres"]),
         .testTarget(name: "PipelineTests", dependencies: ["CascadeService", "CascadeDomain", "Kafka", "KafkaMock", "Postgres", "TestSupport"]),

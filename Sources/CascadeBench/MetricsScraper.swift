@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Metrics
 import Synchronization
 
 /// Reads a consumer's `/metrics` once a second on its own thread, as Prometheus would, until
@@ -38,8 +39,7 @@ final class MetricsScraper: Sendable {
     /// `/metrics` does not answer.
     static func answeredReports(port: Int) -> Int? {
         guard let metrics = try? HTTPGet.fetch(host: "127.0.0.1", port: port, path: "/metrics"), metrics.status == 200 else { return nil }
-        return metrics.body.split(separator: "\n").filter { $0.hasPrefix("cascade_reports_total{") }
-            .reduce(0) { $0 + Int(Double($1.split(separator: " ").last ?? "") ?? 0) }
+        return Int(ScrapedMetrics(parsing: metrics.body).sum("cascade_reports_total") ?? 0)
     }
 
     func stop() -> (scrapes: Int, failures: Int) {

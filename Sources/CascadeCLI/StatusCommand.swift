@@ -1,6 +1,7 @@
 import CascadeService
 import Foundation
 import HTTP
+import Metrics
 
 /// `cascade status`: a member's `/metrics` and `/readyz`, read twice a moment apart, in a few
 /// lines a person reads at a glance: readiness, lag, throughput by code, outbox, dependencies.

@@ -25,14 +25,14 @@ final class FloodFaultTests: FaultTestCase {
         defer { stop(member) }
         XCTAssertTrue(eventually(timeout: 60, interval: 0.005) { !fixture.reader.messages(fixture.topics.results).isEmpty }, "no first answer")
         let first = Date()
-        func cpu() -> [String: Double] {
-            ["cascade": ProcessCPU.seconds(pid: member.pid) ?? 0, "postgres": ProcessCPU.seconds(named: "postgres"),
-             "tansu": ProcessCPU.seconds(named: "tansu"), "tests": ProcessCPU.seconds(pid: getpid()) ?? 0]
+        func cpu() throws -> [String: Double] {
+            ["cascade": ProcessCPU.seconds(pid: member.pid) ?? 0, "postgres": try ProcessCPU.seconds(named: "postgres"),
+             "tansu": try ProcessCPU.seconds(named: "tansu"), "tests": ProcessCPU.seconds(pid: getpid()) ?? 0]
         }
-        let before = cpu()
+        let before = try cpu()
         XCTAssertTrue(eventually(timeout: timeout, interval: 0.01) { fixture.reader.messages(fixture.topics.results).count >= answers },
                       "\(fixture.reader.messages(fixture.topics.results).count) of \(answers) answers")
-        let after = cpu()
+        let after = try cpu()
         return Drain(rate: Double(answers) / Date().timeIntervalSince(first),
                      cpuPerAnswer: after.merging(before) { $0 - $1 }.mapValues { $0 / Double(answers) })
     }

@@ -1,37 +1,36 @@
-import Foundation
-
-/// The samples of a Prometheus text exposition, enough of the format for `cascade status` to
-/// read a member's `/metrics`: `name{label="value",…} value` lines; comments are skipped.
-struct ScrapedMetrics {
-    struct Sample: Equatable {
-        let name: String
-        let labels: [String: String]
-        let value: Double
+/// The samples of a Prometheus text exposition, enough of the format for `cascade status` and
+/// the benchmark to read a member's `/metrics`: `name{label="value",…} value` lines; comments
+/// are skipped.
+public struct ScrapedMetrics {
+    public struct Sample: Equatable {
+        public let name: String
+        public let labels: [String: String]
+        public let value: Double
     }
 
-    let samples: [Sample]
+    public let samples: [Sample]
 
-    init(parsing text: String) {
+    public init(parsing text: String) {
         samples = text.split(separator: "\n").compactMap { Self.sample(Substring($0)) }
     }
 
     /// The sum of a metric's samples whose labels include `matching`.
-    func sum(_ name: String, _ matching: [String: String] = [:]) -> Double? {
+    public func sum(_ name: String, _ matching: [String: String] = [:]) -> Double? {
         let found = samples.filter { sample in sample.name == name && matching.allSatisfy { sample.labels[$0.key] == $0.value } }
         return found.isEmpty ? nil : found.reduce(0) { $0 + $1.value }
     }
 
-    func max(_ name: String) -> Double? { samples.filter { $0.name == name }.map(\.value).max() }
+    public func max(_ name: String) -> Double? { samples.filter { $0.name == name }.map(\.value).max() }
 
     /// Each value of `label` with its summed samples.
-    func byLabel(_ name: String, _ label: String) -> [String: Double] {
+    public func byLabel(_ name: String, _ label: String) -> [String: Double] {
         var out: [String: Double] = [:]
         for s in samples where s.name == name { out[s.labels[label] ?? "", default: 0] += s.value }
         return out
     }
 
     static func sample(_ line: Substring) -> Sample? {
-        let line = line.trimmingCharacters(in: .whitespaces)
+        let line = Self.trimmed(line) { $0 == " " || $0 == "\t" }
         guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
         var labels: [String: String] = [:]
         let name: String, rest: Substring
@@ -42,7 +41,7 @@ struct ScrapedMetrics {
             while i < line.endIndex, line[i] != "}" {
                 guard let eq = line[i...].firstIndex(of: "="), line.index(after: eq) < line.endIndex,
                       line[line.index(after: eq)] == "\"" else { return nil }
-                let key = String(line[i..<eq]).trimmingCharacters(in: CharacterSet(charactersIn: ", "))
+                let key = String(Self.trimmed(line[i..<eq]) { $0 == "," || $0 == " " })
                 var j = line.index(eq, offsetBy: 2), value = ""
                 while j < line.endIndex, line[j] != "\"" {
                     if line[j] == "\\", line.index(after: j) < line.endIndex {
@@ -74,5 +73,12 @@ struct ScrapedMetrics {
         default: Double(first)
         }
         return value.map { Sample(name: name, labels: labels, value: $0) }
+    }
+
+    private static func trimmed(_ text: Substring, _ drop: (Character) -> Bool) -> Substring {
+        var text = text
+        while let first = text.first, drop(first) { text.removeFirst() }
+        while let last = text.last, drop(last) { text.removeLast() }
+        return text
     }
 }
