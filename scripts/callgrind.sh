@@ -59,7 +59,7 @@ printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s/callgr
 chmod +x "$wrapper"
 # The bench's drain phase alone, with the consumer settings `make bench` uses.
 .build/release/cascade-bench --cascade "$wrapper" --reports "$reports" \
-    --skip failpoints,json,json-shapes,baseline,drain-scraped,drain-auth,jwt-verify,unbatched,latency,mock-latency \
+    --skip failpoints,json,json-shapes,baseline,drain-scraped,drain-auth,jwt-verify,fanout,unbatched,latency,mock-latency \
     --kafka-config fetch.wait.max.ms=5 --kafka-config enable.idempotence=false \
     --kafka-config max.in.flight.requests.per.connection=1 >/dev/null
 profiles=("$out"/callgrind.*)  # the drain starts one consumer

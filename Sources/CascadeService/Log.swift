@@ -18,7 +18,7 @@ public enum Log {
         w.member("ts", Timestamp.iso8601(Date()))
         w.member("level", level.rawValue)
         w.member("msg", message)
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { w.member(key, value) }
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { w.key(named: key); w.string(value) }
         w.endObject()
         let line = Data(w.bytes + [0x0A])
         lock.withLock { FileHandle.standardError.write(line) }

@@ -157,6 +157,17 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertNoThrow(try JSONParser.parse(w.bytes))
     }
 
+    func testKeysFromDataAreEscapedAndLiteralKeysCopied() throws {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key(named: "q\"k\n"); w.int(1)
+        w.key("é and longer than fifteen bytes"); w.int(2)
+        w.key("x"); w.int(3)
+        w.endObject()
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), #"{"q\"k\n":1,"é and longer than fifteen bytes":2,"x":3}"#)
+        XCTAssertEqual(try JSONParser.parse(w.bytes)["q\"k\n"], 1)
+    }
+
     func testUUIDsAreWrittenLowercaseInTheCanonicalForm() {
         for _ in 0..<20 {
             let id = UUID()

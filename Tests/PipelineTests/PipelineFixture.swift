@@ -68,11 +68,13 @@ final class PipelineFixture {
     let db: PostgresConnection
     let registry: RegistryStore
     let producer: KafkaProducer
-    let reader: OutputReader
+    private(set) var reader: OutputReader
 
     /// `databaseURL` defaults to the test server's database; tests that break the database
     /// pass a private one.
-    init(databaseURL: String? = nil, brokers: String? = nil, createTopics: Bool = true) throws {
+    /// `readsDeadLetters: false` leaves the dead-letter topic unread until `readAllOutputs()`,
+    /// so a measured drain does not pay for the test's own reading of it.
+    init(databaseURL: String? = nil, brokers: String? = nil, createTopics: Bool = true, readsDeadLetters: Bool = true) throws {
         self.brokers = try brokers ?? TestEnvironment.brokers
         self.databaseURL = try databaseURL ?? TestEnvironment.databaseURL
         topics = TopicNames(reports: "\(id).reports", results: "\(id).results", requests: "\(id).requests", deadLetters: "\(id).dlq")
@@ -82,7 +84,13 @@ final class PipelineFixture {
         registry = RegistryStore(db: db)
         producer = try KafkaProducer(config: TestEnvironment.producerConfig(brokers: self.brokers))
         if createTopics { try Self.create(topics, on: self.brokers) }
-        reader = try OutputReader(brokers: self.brokers, topics: [topics.results, topics.requests, topics.deadLetters])
+        reader = try OutputReader(brokers: self.brokers, topics: [topics.results, topics.requests] + (readsDeadLetters ? [topics.deadLetters] : []))
+    }
+
+    /// Replaces the reader with one that reads all three output topics from their beginning.
+    func readAllOutputs() throws {
+        reader.close()
+        reader = try OutputReader(brokers: brokers, topics: [topics.results, topics.requests, topics.deadLetters])
     }
 
     func createTopics() throws { try Self.create(topics, on: brokers) }
