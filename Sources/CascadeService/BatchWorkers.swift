@@ -268,13 +268,15 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
                 countedUntil[index] = nil
                 if effects != nil {
-                    for message in batch where message.offset > applied[message.topicPartition] ?? -1 {
-                        applied[message.topicPartition] = message.offset
-                    }
-                    // Not for partitions on their way out: an entry would outlive the revoke.
-                    for message in batch where !revoking.contains(message.topicPartition)
-                        && message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
-                        appliedPositions[message.topicPartition] = (message.offset + 1, message.timestampMs)
+                    // A batch keeps each partition's order, so the last message of each run of
+                    // one partition has the run's highest offset: the maps are touched once per
+                    // run, not per message (hashing the topic per message showed in callgrind).
+                    for message in Self.lastOfEachPartitionRun(batch) {
+                        if message.offset > applied[message.topicPartition] ?? -1 { applied[message.topicPartition] = message.offset }
+                        // Not for partitions on their way out: an entry would outlive the revoke.
+                        if !revoking.contains(message.topicPartition), message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
+                            appliedPositions[message.topicPartition] = (message.offset + 1, message.timestampMs)
+                        }
                     }
                 }
                 inProgress[index] = []
@@ -288,6 +290,15 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 onApplied(effects)
             }
         }
+    }
+
+    /// The messages that end a run of one partition in `batch`, in order.
+    static func lastOfEachPartitionRun(_ batch: [KafkaMessage]) -> [KafkaMessage] {
+        var ends: [KafkaMessage] = []
+        for (i, message) in batch.enumerated() where i == batch.count - 1 || batch[i + 1].topicPartition != message.topicPartition {
+            ends.append(message)
+        }
+        return ends
     }
 
     private enum Outcome {

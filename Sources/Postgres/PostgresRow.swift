@@ -12,9 +12,15 @@ public struct PostgresRows: Sendable {
     public var first: PostgresRow? { values.isEmpty ? nil : PostgresRow(rows: self, index: 0) }
     public var rows: [PostgresRow] { (0..<values.count).map { PostgresRow(rows: self, index: $0) } }
 
-    // String == on these short ASCII names measured cheaper than a byte comparison through
-    // withUTF8 (1,400 instructions per report more, callgrind).
-    func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
+    // Lengths first: most columns differ from the name asked for in length, and comparing the
+    // counts is a few instructions where String == of two different names is about 130 (a job
+    // row's fifteen lookups, ~5,000 instructions per report, callgrind). Column names are
+    // compared as PostgreSQL does, by bytes, so the length can only rule out; == decides.
+    // (A byte loop through withUTF8 measured dearer than ==.)
+    func columnIndex(_ name: String) -> Int? {
+        let length = name.utf8.count
+        return columns.firstIndex { $0.utf8.count == length && $0 == name }
+    }
 }
 
 /// One row; typed accessors throw a `.client` error naming the column when the value is NULL

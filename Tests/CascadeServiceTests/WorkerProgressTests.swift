@@ -25,6 +25,18 @@ final class WorkerProgressTests: XCTestCase {
         }
     }
 
+    /// What an applied batch records per partition is read off the last message of each run
+    /// of one partition; a partition that comes back later in the batch ends a second run.
+    func testEachRunOfOnePartitionEndsAtItsLastMessage() {
+        let p2 = TopicPartition("other", 0)
+        let batch = [message("a", p0, offset: 4), message("b", p0, offset: 5), message("c", p1, offset: 9),
+                     message("d", p0, offset: 6), message("e", p2, offset: 1), message("f", p2, offset: 2)]
+        let ends = BatchWorkers.lastOfEachPartitionRun(batch)
+        XCTAssertEqual(ends.map(\.topicPartition), [p0, p1, p0, p2])
+        XCTAssertEqual(ends.map(\.offset), [5, 9, 6, 2])
+        XCTAssertEqual(BatchWorkers.lastOfEachPartitionRun([]).count, 0)
+        XCTAssertEqual(BatchWorkers.lastOfEachPartitionRun([message("a", p1, offset: 3)]).map(\.offset), [3])
+    }
 
     /// A revoke while the database is away: the retrying batch lets the revoked partition's
     /// reports go unmarked (the next owner has them) and keeps the rest, in order, without
