@@ -50,7 +50,13 @@ public enum PostgresTimestamp {
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]`, which PostgreSQL emits for timestamptz.
     public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
+        // Read in place: copying the text into an array first was an allocation per timestamp,
+        // two or three per report (callgrind).
+        var text = text
+        return text.withUTF8(parse(utf8:))
+    }
+
+    private static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Date? {
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= b.count else { return nil }
             var v = 0
