@@ -11,6 +11,15 @@ public struct JSONWriter {
 
     public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
+    /// Writes after the bytes already in `buffer`, for JSON framed inside a larger message:
+    /// no buffer of its own to allocate and copy over.
+    public static func write(appendingTo buffer: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        var w = JSONWriter(capacity: 0)
+        swap(&w.bytes, &buffer)
+        body(&w)
+        swap(&w.bytes, &buffer)
+    }
+
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
     public mutating func beginArray() { open(UInt8(ascii: "[")) }

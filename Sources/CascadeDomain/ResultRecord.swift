@@ -77,11 +77,18 @@ extension SubscriptionOutcome {
 
     /// A JSON array of outcomes in firing order: how a completed job stores them.
     public static func jsonText(_ outcomes: [SubscriptionOutcome]) -> String {
-        var w = JSONWriter(capacity: 96 * outcomes.count + 2)
-        w.beginArray()
-        for outcome in outcomes { outcome.write(to: &w) }
-        w.endArray()
-        return String(decoding: w.bytes, as: UTF8.self)
+        var bytes: [UInt8] = []
+        writeJSON(outcomes, appendingTo: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `jsonText`'s bytes, appended to `out`.
+    public static func writeJSON(_ outcomes: [SubscriptionOutcome], appendingTo out: inout [UInt8]) {
+        JSONWriter.write(appendingTo: &out) { w in
+            w.beginArray()
+            for outcome in outcomes { outcome.write(to: &w) }
+            w.endArray()
+        }
     }
 
     func write(to w: inout JSONWriter) {

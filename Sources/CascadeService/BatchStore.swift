@@ -106,7 +106,7 @@ package struct BatchStore: BatchStoring {
                 """, [PostgresArray(completed.map { $0.id }), PostgresArray(completed.map { $0.status.rawValue }),
                       PostgresArray(completed.map { $0.output }), PostgresArray(completed.map { $0.error }),
                       PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt }),
-                      PostgresArray(completed.map { outcomes[$0.id].map(SubscriptionOutcome.jsonText) })]))
+                      PostgresArray(completed.map { outcomes[$0.id].map(OutcomesElement.init) })]))
         }
         let created = effects.createdJobs
         if !created.isEmpty {

@@ -78,6 +78,11 @@ final class OutboxFramingTests: XCTestCase {
         guard case .array(let items) = try JSONParser.parse(SubscriptionOutcome.jsonText(outcomes)) else { return XCTFail("not an array") }
         XCTAssertEqual(items.compactMap(SubscriptionOutcome.init(json:)), outcomes)
         XCTAssertEqual(SubscriptionOutcome.jsonText([]), "[]")
+        // Appended after what a buffer already holds (an array parameter's framing), unchanged.
+        var framed: [UInt8] = [0, 0, 0, 9]
+        SubscriptionOutcome.writeJSON(outcomes, appendingTo: &framed)
+        XCTAssertEqual(Array(framed.prefix(4)), [0, 0, 0, 9])
+        XCTAssertEqual(String(decoding: framed.dropFirst(4), as: UTF8.self), SubscriptionOutcome.jsonText(outcomes))
     }
 
     func testAnythingButAnOutcomeIsRefused() throws {
