@@ -157,6 +157,20 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertNoThrow(try JSONParser.parse(w.bytes))
     }
 
+    /// Commas are tracked per level: 64 levels, each with a member before and after the
+    /// nested one, come out as the same text built by hand.
+    func testCommasAreRightAtEveryLevelOfDeepNesting() throws {
+        var w = JSONWriter()
+        for _ in 0..<64 { w.beginArray(); w.int(1) }
+        for _ in 0..<64 { w.int(2); w.endArray() }
+        var expected = ""
+        for _ in 0..<64 { expected += "[1," }
+        expected += "2"
+        for i in 0..<64 { expected += i == 63 ? "]" : "],2" }
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), expected)
+        XCTAssertNoThrow(try JSONParser.parse(w.bytes))
+    }
+
     func testKeysFromDataAreEscapedAndLiteralKeysCopied() throws {
         var w = JSONWriter()
         w.beginObject()
