@@ -13,7 +13,7 @@ public enum DeadLetter {
                                fingerprint: CredentialFingerprint = { _ in "unknown" })
         -> (letter: OutboxMessage, original: ParkedMessage?) {
         var headers = raw.headers.map { OutboxHeader($0.name, redacted($0, fingerprint: fingerprint)) }
-        headers.append(OutboxHeader("event-id", raw.source.eventId(.deadLetter).lowercasedText))
+        headers.append(OutboxHeader("event-id", raw.source.eventId(.deadLetter).lowercasedBytes))
         headers.append(OutboxHeader("dlq-reason", clipped(reason, to: reasonLimit)))
         headers.append(OutboxHeader("dlq-source-topic", raw.source.topic))
         headers.append(OutboxHeader("dlq-source-partition", String(raw.source.partition)))

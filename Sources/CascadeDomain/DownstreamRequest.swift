@@ -24,6 +24,6 @@ public enum DownstreamRequest {
         w.member("created_at", Timestamp.iso8601(job.createdAt))
         w.endObject()
         return OutboxMessage(topic: topic, key: Array(job.id.utf8), value: w.bytes,
-                             headers: [OutboxHeader("event-id", eventId.lowercasedText)])
+                             headers: [OutboxHeader("event-id", eventId.lowercasedBytes)])
     }
 }

@@ -110,11 +110,15 @@ public struct JSONWriter {
 extension UUID {
     /// The canonical lowercase form. `uuidString` formats through vfprintf and `lowercased()`
     /// copies it again; both showed in a drain's profile at two ids per report.
-    public var lowercasedText: String {
+    public var lowercasedText: String { String(decoding: lowercasedBytes, as: UTF8.self) }
+
+    /// `lowercasedText` as UTF-8, for a header value: one allocation where the String and
+    /// its bytes were three.
+    public var lowercasedBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(36)
         appendLowercasedText(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// 36 bytes written on the stack and appended once: appending byte by byte through a table

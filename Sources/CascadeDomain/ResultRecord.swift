@@ -48,7 +48,7 @@ public struct ResultRecord: Sendable, Equatable {
     /// Headers: `event-id`, the same for every answer to this report message (see
     /// `ReportSource.eventId`), and `request-id` when the report had one.
     public func outboxMessage(topic: String) -> OutboxMessage {
-        var headers = [OutboxHeader("event-id", source.eventId(.result).lowercasedText)]
+        var headers = [OutboxHeader("event-id", source.eventId(.result).lowercasedBytes)]
         if let requestId { headers.append(OutboxHeader("request-id", requestId)) }
         return OutboxMessage(topic: topic, key: jobId.map { Array($0.utf8) }, value: jsonBytes, headers: headers)
     }
