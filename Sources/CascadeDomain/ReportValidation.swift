@@ -142,7 +142,7 @@ public enum ReportValidation {
             case nil, .null?: .success(nil)
             case let value? where value.isObject: .success(value)
             case let other?: .failure(ReportRejection(.invalidField, "\(field) must be an object when present, got \(kind(of: other))",
-                                                      jobId: jobId, modelId: modelId, modelVersion: modelVersion, requestId: requestId))
+                                                      jobId: jobId ?? keyId, modelId: modelId, modelVersion: modelVersion, requestId: requestId))
             }
         }
         let output: JSONValue?, error: JSONValue?

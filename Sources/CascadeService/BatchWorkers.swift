@@ -268,10 +268,9 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
                 busySeconds += (ContinuousClock.now - countedUntil[index]!).seconds
                 countedUntil[index] = nil
                 if effects != nil {
-                    // A batch keeps each partition's order, so the last message of each run of
-                    // one partition has the run's highest offset: the maps are touched once per
-                    // run, not per message (hashing the topic per message showed in callgrind).
-                    for message in Self.lastOfEachPartitionRun(batch) {
+                    // Once per run of one partition, with the run's highest offset, not per
+                    // message: hashing the topic per message showed in callgrind.
+                    for message in Self.highestOfEachPartitionRun(batch) {
                         if message.offset > applied[message.topicPartition] ?? -1 { applied[message.topicPartition] = message.offset }
                         // Not for partitions on their way out: an entry would outlive the revoke.
                         if !revoking.contains(message.topicPartition), message.offset >= appliedPositions[message.topicPartition]?.next ?? 0 {
@@ -292,13 +291,19 @@ final class BatchWorkers: @unchecked Sendable {  // because every mutable field 
         }
     }
 
-    /// The messages that end a run of one partition in `batch`, in order.
-    static func lastOfEachPartitionRun(_ batch: [KafkaMessage]) -> [KafkaMessage] {
-        var ends: [KafkaMessage] = []
-        for (i, message) in batch.enumerated() where i == batch.count - 1 || batch[i + 1].topicPartition != message.topicPartition {
-            ends.append(message)
+    /// For each run of consecutive messages of one partition in `batch`, in order, its message
+    /// with the highest offset (the last one, as batches keep each partition's order; the
+    /// highest all the same if one ever did not).
+    static func highestOfEachPartitionRun(_ batch: [KafkaMessage]) -> [KafkaMessage] {
+        var highest: [KafkaMessage] = []
+        for (i, message) in batch.enumerated() {
+            if i > 0, batch[i - 1].topicPartition == message.topicPartition {
+                if message.offset > highest[highest.count - 1].offset { highest[highest.count - 1] = message }
+            } else {
+                highest.append(message)
+            }
         }
-        return ends
+        return highest
     }
 
     private enum Outcome {

@@ -14,9 +14,10 @@ public struct PostgresRows: Sendable {
 
     // Lengths first: most columns differ from the name asked for in length, and comparing the
     // counts is a few instructions where String == of two different names is about 130 (a job
-    // row's fifteen lookups, ~5,000 instructions per report, callgrind). Column names are
-    // compared as PostgreSQL does, by bytes, so the length can only rule out; == decides.
-    // (A byte loop through withUTF8 measured dearer than ==.)
+    // row's fifteen lookups, ~5,000 instructions per report, callgrind). Names of different
+    // byte lengths no longer match even when == would call them canonically equivalent: that
+    // is how PostgreSQL compares identifiers, by bytes. (A byte loop through withUTF8
+    // measured dearer than ==.)
     func columnIndex(_ name: String) -> Int? {
         let length = name.utf8.count
         return columns.firstIndex { $0.utf8.count == length && $0 == name }

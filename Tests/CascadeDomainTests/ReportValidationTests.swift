@@ -105,6 +105,11 @@ final class ReportValidationTests: XCTestCase {
             XCTAssertEqual(rejection(raw(base + #","\#(field)":"oops"}"#))?.message, "\(field) must be an object when present, got a string")
             XCTAssertEqual(rejection(raw(base + #","\#(field)":3}"#))?.message, "\(field) must be an object when present, got a number")
         }
+        // Both bad: output is named, whichever comes first in the document; the rejection keeps the ids.
+        let both = rejection(raw(base + #","error":7,"output":true}"#))
+        XCTAssertEqual(both?.message, "output must be an object when present, got a boolean")
+        XCTAssertEqual(both?.jobId, "j")
+        XCTAssertEqual(both?.modelVersion, "v1")
     }
 
     func testNullOutputOrErrorMeansAbsent() throws {

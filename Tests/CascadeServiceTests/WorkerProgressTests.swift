@@ -25,17 +25,36 @@ final class WorkerProgressTests: XCTestCase {
         }
     }
 
-    /// What an applied batch records per partition is read off the last message of each run
-    /// of one partition; a partition that comes back later in the batch ends a second run.
-    func testEachRunOfOnePartitionEndsAtItsLastMessage() {
+    /// What an applied batch records per partition is read off each run of one partition, at
+    /// its highest offset; a partition that comes back later in the batch makes a second run.
+    func testEachRunOfOnePartitionGivesItsHighestOffset() {
         let p2 = TopicPartition("other", 0)
         let batch = [message("a", p0, offset: 4), message("b", p0, offset: 5), message("c", p1, offset: 9),
-                     message("d", p0, offset: 6), message("e", p2, offset: 1), message("f", p2, offset: 2)]
-        let ends = BatchWorkers.lastOfEachPartitionRun(batch)
-        XCTAssertEqual(ends.map(\.topicPartition), [p0, p1, p0, p2])
-        XCTAssertEqual(ends.map(\.offset), [5, 9, 6, 2])
-        XCTAssertEqual(BatchWorkers.lastOfEachPartitionRun([]).count, 0)
-        XCTAssertEqual(BatchWorkers.lastOfEachPartitionRun([message("a", p1, offset: 3)]).map(\.offset), [3])
+                     message("d", p0, offset: 6), message("e", p2, offset: 2), message("f", p2, offset: 1)]
+        let runs = BatchWorkers.highestOfEachPartitionRun(batch)
+        XCTAssertEqual(runs.map(\.topicPartition), [p0, p1, p0, p2])
+        XCTAssertEqual(runs.map(\.offset), [5, 9, 6, 2])
+        XCTAssertEqual(BatchWorkers.highestOfEachPartitionRun([]).count, 0)
+        XCTAssertEqual(BatchWorkers.highestOfEachPartitionRun([message("a", p1, offset: 3)]).map(\.offset), [3])
+    }
+
+    /// A batch whose partitions interleave (p0, p1, p0) marks and reports each partition at its
+    /// highest applied offset, with that report's timestamp.
+    func testAnInterleavedBatchIsMarkedAtEachPartitionsHighestOffset() {
+        let store = FailingStore(startedJobs: ["a", "b", "c", "d"]) { _, _ in nil }
+        let applied = AppliedLog()
+        let w = workers(store, applied: applied)
+        w.start()
+        defer { w.stop() }
+        w.submit([message("a", p0, offset: 7, ts: 100), message("b", p1, offset: 3, ts: 200),
+                  message("c", p0, offset: 8, ts: 300), message("d", p1, offset: 4, ts: 400)])
+        XCTAssertTrue(waitUntil { applied.batches.withLock { $0.count } == 1 }, "the batch is applied")
+        XCTAssertEqual(w.takeApplied(), [p0: 8, p1: 4])
+        let progress = w.partitionProgress().applied
+        XCTAssertEqual(progress[p0]?.next, 9)
+        XCTAssertEqual(progress[p0]?.timestampMs, 300)
+        XCTAssertEqual(progress[p1]?.next, 5)
+        XCTAssertEqual(progress[p1]?.timestampMs, 400)
     }
 
     /// A revoke while the database is away: the retrying batch lets the revoked partition's
