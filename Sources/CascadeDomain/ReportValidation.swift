@@ -136,19 +136,18 @@ public enum ReportValidation {
             return reject(.invalidField, "status must be a string, got \(kind(of: other))", jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
-        /// The field when it is an object, nil when absent or null (the same: nothing to store).
-        func object(_ field: String) -> Result<JSONValue?, ReportRejection> {
+        /// What is wrong with the field, if anything; an object is stored in `value` (absent and
+        /// null mean the same: nothing to store).
+        func object(_ field: String, into value: inout JSONValue?) -> String? {
             switch document[field] {
-            case nil, .null?: .success(nil)
-            case let value? where value.isObject: .success(value)
-            case let other?: .failure(ReportRejection(.invalidField, "\(field) must be an object when present, got \(kind(of: other))",
-                                                      jobId: jobId ?? keyId, modelId: modelId, modelVersion: modelVersion, requestId: requestId))
+            case nil, .null?: return nil
+            case let object? where object.isObject: value = object; return nil
+            case let other?: return "\(field) must be an object when present, got \(kind(of: other))"
             }
         }
-        let output: JSONValue?, error: JSONValue?
-        switch (object("output"), object("error")) {
-        case (.failure(let rejection), _), (_, .failure(let rejection)): return .failure(rejection)
-        case (.success(let o), .success(let e)): (output, error) = (o, e)
+        var output: JSONValue?, error: JSONValue?
+        if let problem = object("output", into: &output) ?? object("error", into: &error) {
+            return reject(.invalidField, problem, jobId: jobId, modelId: modelId, modelVersion: modelVersion)
         }
 
         return .success(CompletionReport(
