@@ -11,7 +11,13 @@ package protocol BatchStoring {
 }
 
 /// Loads what a batch needs and writes what it did, in one transaction, in two round trips:
-/// (BEGIN + lock jobs with their outcomes + subscriptions + their targets), (writes + COMMIT).
+/// (BEGIN + jobs with their outcomes + subscriptions + their targets), (writes + COMMIT).
+///
+/// The jobs are read without a row lock (a lock is a WAL record per job). Two members applying
+/// one report (during a rebalance) are kept apart by the completing `UPDATE` instead: it matches
+/// a job only in the status this batch read, waits on a row the other member is completing,
+/// and when it matches fewer jobs than planned it fails the statement, so the batch's other
+/// writes roll back with it and the batch is planned again on fresh rows.
 package struct BatchStore: BatchStoring {
     let db: PostgresConnection
 
@@ -24,7 +30,7 @@ package struct BatchStore: BatchStoring {
             let snapshot = try loadSnapshot(reports, in: tx)
             let effects = plan(snapshot)
             try Failpoints.check(.batchWrite)
-            let outboxId = try write(effects, in: tx)
+            let outboxId = try write(effects, readFrom: snapshot, in: tx)
             return AppliedBatch(effects: effects, outbox: outboxId.map { [OutboxBatch(id: $0, messages: effects.outbox)] } ?? [])
         }
     }
@@ -33,12 +39,10 @@ package struct BatchStore: BatchStoring {
         let jobIds = Array(Set(reports.map { $0.jobId })).sorted()
         let modelIds = Array(Set(reports.map { $0.modelId })).sorted()
         let results = try tx.send([
-            // Locked in a fixed order so concurrent members (during a rebalance) cannot deadlock,
-            // and a second member applying the same report waits, then sees a terminal job.
             // Completing a job never reads its input, which can be large (prompts): not loaded.
             PipelineStatement("""
                 SELECT \(Columns.jobWithoutInput), NULL::jsonb AS input, subscription_outcomes FROM jobs
-                WHERE job_id = ANY($1::text[]) ORDER BY job_id FOR UPDATE
+                WHERE job_id = ANY($1::text[])
                 """, [PostgresArray(jobIds)]),
             PipelineStatement("""
                 SELECT \(Columns.subscription) FROM event_subscriptions
@@ -89,24 +93,35 @@ package struct BatchStore: BatchStoring {
     }
 
     /// Returns the id of the outbox row written, if the batch has messages.
-    private func write(_ effects: BatchEffects, in tx: PostgresTransaction) throws -> Int64? {
+    private func write(_ effects: BatchEffects, readFrom snapshot: BatchSnapshot, in tx: PostgresTransaction) throws -> Int64? {
         var statements: [PipelineStatement] = []
-        let completed = effects.completedJobs
+        // In job id order, so that two members completing overlapping batches take the rows'
+        // locks in the same order.
+        let completed = effects.completedJobs.sorted { $0.id < $1.id }
         if !completed.isEmpty {
             var outcomes: [String: [SubscriptionOutcome]] = [:]
             for record in effects.outcomes { outcomes[record.sourceJobId, default: []].append(record.outcome) }
-            // The status guard makes a late or duplicate writer a no-op; the count check below
-            // turns that into a retry instead of a silent divergence.
+            let statusesRead = try completed.map { job in
+                guard let read = snapshot.jobs[job.id] else { throw ServiceError.brokenInvariant("job \(job.id) completed without being read") }
+                return read.status.rawValue
+            }
+            // A job completed or started by someone else since it was read no longer matches,
+            // and cascade_expect_completed (migration 6) then fails the statement with 40001.
             statements.append(PipelineStatement("""
-                UPDATE jobs SET status = u.status, output = u.output::jsonb, error = u.error::jsonb,
-                    started_at = u.started_at, completed_at = u.completed_at, subscription_outcomes = u.outcomes::jsonb
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
-                    AS u(job_id, status, output, error, started_at, completed_at, outcomes)
-                WHERE jobs.job_id = u.job_id AND jobs.status IN ('pending', 'started')
+                WITH completed AS (
+                    UPDATE jobs SET status = u.status, output = u.output::jsonb, error = u.error::jsonb,
+                        started_at = u.started_at, completed_at = u.completed_at, subscription_outcomes = u.outcomes::jsonb
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+                                $7::text[], $8::text[])
+                        AS u(job_id, status, output, error, started_at, completed_at, outcomes, status_read)
+                    WHERE jobs.job_id = u.job_id AND jobs.status = u.status_read
+                    RETURNING 1)
+                SELECT cascade_expect_completed(count(*), $9) FROM completed
                 """, [PostgresArray(completed.map { $0.id }), PostgresArray(completed.map { $0.status.rawValue }),
                       PostgresArray(completed.map { $0.output }), PostgresArray(completed.map { $0.error }),
                       PostgresArray(completed.map { $0.startedAt }), PostgresArray(completed.map { $0.completedAt }),
-                      PostgresArray(completed.map { outcomes[$0.id].map(OutcomesElement.init) })]))
+                      PostgresArray(completed.map { outcomes[$0.id].map(OutcomesElement.init) }),
+                      PostgresArray(statusesRead), completed.count]))
         }
         let created = effects.createdJobs
         if !created.isEmpty {
@@ -131,13 +146,6 @@ package struct BatchStore: BatchStoring {
             statements.append(OutboxStore.insertStatement(effects.outbox))
         }
         let results = try tx.commit(with: statements)
-        // The rows were locked in the first round trip, so the status guard matches them all
-        // unless the snapshot was wrong. The count comes back with COMMIT's round trip: when it
-        // is short the batch has committed, and redoing it finds those jobs terminal and only
-        // repeats answers, so the retry this leads to is safe.
-        if !completed.isEmpty, results[0].affectedRows != completed.count {
-            throw ServiceError.jobsChangedUnderBatch(expected: completed.count, updated: results[0].affectedRows)
-        }
         guard !effects.outbox.isEmpty else { return nil }
         guard let row = results[outboxIndex].first else { throw ServiceError.missingRow("the outbox insert returned no id") }
         return try row.int("id")

@@ -54,7 +54,6 @@ enum FailurePolicy {
             }
         case let service as ServiceError:
             switch service {
-            case .jobsChangedUnderBatch: return .transient
             case .brokenInvariant: return .refusedContent
             case .brokenSharedRow, .missingRow: return .fatal
             }

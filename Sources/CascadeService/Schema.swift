@@ -172,5 +172,21 @@ enum Schema {
                 END IF;
             END $$;
             """),
+        // A batch reads its jobs without locking them (each row lock was a WAL record, 54 bytes
+        // a report: docs/BENCHMARKS.md). Its completing UPDATE matches a job only in the status
+        // the batch read; when another member got there first it matches fewer, and this fails
+        // the statement (40001, retried) before COMMIT, so the batch's new jobs and messages are
+        // rolled back with it instead of being written twice.
+        Migration(version: 6, name: "complete jobs without row locks", sql: """
+            CREATE FUNCTION cascade_expect_completed(completed bigint, planned bigint) RETURNS bigint
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF completed <> planned THEN
+                    RAISE EXCEPTION '% of % job(s) changed under the batch before its write', planned - completed, planned
+                        USING ERRCODE = 'serialization_failure';
+                END IF;
+                RETURN completed;
+            END $$;
+            """),
     ]
 }

@@ -23,7 +23,6 @@ final class FailureHandlingTests: XCTestCase {
             (refused, .refusedContent), (PostgresError(sqlState: "23514", message: ""), .refusedContent),
             (PostgresError(sqlState: "54000", message: "too large"), .refusedContent),
             (PostgresError(sqlState: "42P01", message: "no such table"), .fatal), (PostgresError.client("bug"), .fatal),
-            (ServiceError.jobsChangedUnderBatch(expected: 2, updated: 1), .transient),
             (ServiceError.brokenInvariant("status 'done'"), .refusedContent), (ServiceError.missingRow("id"), .fatal),
             (ServiceError.brokenSharedRow("subscription status 'gone'"), .fatal),
             (PostgresTransactionError(cause: refused, rollbackFailure: lost), .refusedContent),
