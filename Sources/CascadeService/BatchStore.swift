@@ -95,8 +95,8 @@ package struct BatchStore: BatchStoring {
     /// Returns the id of the outbox row written, if the batch has messages.
     private func write(_ effects: BatchEffects, readFrom snapshot: BatchSnapshot, in tx: PostgresTransaction) throws -> Int64? {
         var statements: [PipelineStatement] = []
-        // In job id order, so that two members completing overlapping batches take the rows'
-        // locks in the same order.
+        // In job id order, so that two members completing overlapping batches usually take the
+        // rows' locks in the same order (the join's plan decides); a deadlock is 40P01, retried.
         let completed = effects.completedJobs.sorted { $0.id < $1.id }
         if !completed.isEmpty {
             var outcomes: [String: [SubscriptionOutcome]] = [:]

@@ -67,6 +67,7 @@ final class BatchRaceTests: XCTestCase {
                                            type: .inference, status: .pending, input: nil)
         let report = try completion(of: job, offset: 8)
         let store = try member()
+        try f.db.query("SET lock_timeout = '10s'")
         let startedAt = "2026-01-02 03:04:05.678+00"
 
         XCTAssertThrowsError(try store.apply([report]) { snapshot in
@@ -87,7 +88,94 @@ final class BatchRaceTests: XCTestCase {
                                    [job.id, startedAt]), 1, "completed with the start time it was given")
     }
 
-    private func member() throws -> BatchStore { BatchStore(db: try PostgresConnection(url: database.url)) }
+    /// The other member completes the job while this member's write waits on its row: once
+    /// it commits, the waiting UPDATE re-reads the row, no longer matches, and fails whole.
+    func testAWriteWaitingOnTheWinnersRowFailsOnceTheWinnerCommits() throws {
+        let (job, report) = try jobWithASubscription()
+        let winner = try holdingTheRow(of: job)
+        let outcome = try applyWhileBlocked(report, by: winner)
+        try winner.query("COMMIT")
+        XCTAssertThrowsError(try outcome.wait()) { error in
+            XCTAssertEqual((error as? PostgresError)?.kind, .serializationFailure, "\(error)")
+        }
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE parent_job_id = $1", [job.id]), 0,
+                       "the waiting member inserted nothing")
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM outbox"), 0)
+        XCTAssertEqual(try f.job(job.id)?.output, ["by": "the winner"])
+    }
+
+    /// The same wait, but the other transaction rolls back: the row still matches, and the
+    /// waiting write goes through.
+    func testAWriteWaitingOnARowThatIsRolledBackGoesThrough() throws {
+        let (job, report) = try jobWithASubscription()
+        let other = try holdingTheRow(of: job)
+        let outcome = try applyWhileBlocked(report, by: other)
+        try other.query("ROLLBACK")
+        let applied = try outcome.wait()
+        XCTAssertEqual(applied.effects.completedJobs.map(\.id), [job.id])
+        XCTAssertEqual(try f.count("SELECT count(*) AS n FROM jobs WHERE parent_job_id = $1", [job.id]), 1)
+    }
+
+    private func jobWithASubscription() throws -> (Job, CompletionReport) {
+        let source = try f.model("src"), target = try f.model("dst")
+        try f.subscribe(source, target)
+        let job = try f.startedJob(source)
+        return (job, try completion(of: job, offset: 9))
+    }
+
+    /// Another session that has completed the job and not committed yet.
+    private func holdingTheRow(of job: Job) throws -> PostgresConnection {
+        let other = try PostgresConnection(url: database.url)
+        try other.query("BEGIN")
+        try other.query(#"UPDATE jobs SET status = 'success', output = '{"by": "the winner"}', completed_at = now() WHERE job_id = $1"#, [job.id])
+        return other
+    }
+
+    /// Applies `report` on a thread of its own and returns once its write is seen waiting on
+    /// `holder`'s row lock.
+    private func applyWhileBlocked(_ report: CompletionReport, by holder: PostgresConnection) throws -> Outcome {
+        let holderPid = try holder.query("SELECT pg_backend_pid() AS pid").first!.int("pid")
+        let work = HandedOver(store: try member(), plan: plan(report))
+        let outcome = Outcome()
+        Thread.detachNewThread { outcome.finish(Result { try work.store.apply([report], work.plan) }) }
+        XCTAssertTrue(try eventually(timeout: 20) {
+            try self.f.count("SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [holderPid]) == 1
+        }, "the write never waited on the row")
+        return outcome
+    }
+
+    /// A store and a plan given to one other thread; this one does not touch them after.
+    private struct HandedOver: @unchecked Sendable {  // used by one thread at a time: the handover is the thread's start
+        let store: BatchStore
+        let plan: (BatchSnapshot) -> BatchEffects
+    }
+
+    /// A bounded wait for the other thread's result.
+    private final class Outcome: @unchecked Sendable {  // the condition guards `result`
+        private let condition = NSCondition()
+        private var result: Result<AppliedBatch, any Error>?
+
+        func finish(_ result: Result<AppliedBatch, any Error>) {
+            condition.withLock { self.result = result; condition.broadcast() }
+        }
+
+        func wait() throws -> AppliedBatch {
+            try condition.withLock {
+                let deadline = Date().addingTimeInterval(30)
+                while result == nil { if !condition.wait(until: deadline) { break } }
+                guard let result else { throw PostgresError.client("the write did not finish within 30 s") }
+                return try result.get()
+            }
+        }
+    }
+
+    /// A member's store. A lock wait past 10 s fails the test instead of hanging it, should a
+    /// lock ever be taken where these races expect none.
+    private func member() throws -> BatchStore {
+        let db = try PostgresConnection(url: database.url)
+        try db.query("SET lock_timeout = '10s'")
+        return BatchStore(db: db)
+    }
 
     private func plan(_ report: CompletionReport) -> (BatchSnapshot) -> BatchEffects {
         { [planner] snapshot in planner.plan([.report(report)], snapshot: snapshot, now: Date()) }
