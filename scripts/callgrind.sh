@@ -33,7 +33,7 @@ table() {
     row "  planning: downstream request messages" "static DownstreamRequest.message"
     row "  planning: result records" "ResultRecord.jsonBytes.getter"
     row "  planning: event ids (UUIDv5)" "ReportSource.eventId(_:)"
-    row "  writes: parameter binding and round trips" "BatchStore.write(_:in:)"
+    row "  writes: parameter binding and round trips" "BatchStore.write(_:readFrom:in:)"
     row "  outbox framing" "static OutboxFraming.encode"
     row "Kafka produce (relay thread)" "OutboxRelay.run()"
     row "Kafka delivery reports" "closure #1 in KafkaProducer.init(config:)"

@@ -36,7 +36,7 @@ package struct BatchStore: BatchStoring {
     }
 
     private func loadSnapshot(_ reports: [CompletionReport], in tx: PostgresTransaction) throws -> BatchSnapshot {
-        let jobIds = Array(Set(reports.map { $0.jobId })).sorted()
+        let jobIds = Array(Set(reports.map { $0.jobId }))
         let modelIds = Array(Set(reports.map { $0.modelId })).sorted()
         let results = try tx.send([
             // Completing a job never reads its input, which can be large (prompts): not loaded.
@@ -95,9 +95,10 @@ package struct BatchStore: BatchStoring {
     /// Returns the id of the outbox row written, if the batch has messages.
     private func write(_ effects: BatchEffects, readFrom snapshot: BatchSnapshot, in tx: PostgresTransaction) throws -> Int64? {
         var statements: [PipelineStatement] = []
-        // In job id order, so that two members completing overlapping batches usually take the
-        // rows' locks in the same order (the join's plan decides); a deadlock is 40P01, retried.
-        let completed = effects.completedJobs.sorted { $0.id < $1.id }
+        // Two members racing on one partition apply its reports in the same (offset) order, so
+        // they usually lock the rows in the same order too (the join's plan decides); a
+        // deadlock is 40P01, retried.
+        let completed = effects.completedJobs
         if !completed.isEmpty {
             var outcomes: [String: [SubscriptionOutcome]] = [:]
             for record in effects.outcomes { outcomes[record.sourceJobId, default: []].append(record.outcome) }
