@@ -127,24 +127,27 @@ public final class KafkaProducer: @unchecked Sendable {  // because librdkafka's
         let error: OpaquePointer? = message.topic.withCString { topic in
             withOptionalBytes(message.value) { value in
                 withOptionalBytes(message.key) { key in
-                    var args = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
-                    args[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    args[0].u.cstr = topic
-                    args[1].vtype = RD_KAFKA_VTYPE_PARTITION
-                    args[1].u.i32 = message.partition ?? RD_KAFKA_PARTITION_UA
-                    args[2].vtype = RD_KAFKA_VTYPE_VALUE
-                    args[2].u.mem.ptr = value.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
-                    args[2].u.mem.size = value?.count ?? 0
-                    args[3].vtype = RD_KAFKA_VTYPE_KEY
-                    args[3].u.mem.ptr = key.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
-                    args[3].u.mem.size = key?.count ?? 0
-                    args[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    args[4].u.i = RD_KAFKA_MSG_F_COPY
-                    args[5].vtype = RD_KAFKA_VTYPE_HEADERS
-                    args[5].u.headers = headers
-                    args[6].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    args[6].u.ptr = opaque
-                    return rd_kafka_produceva(handle, &args, args.count)
+                    // On the stack: an array here was a heap allocation per message.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { args in
+                        args.initialize(repeating: rd_kafka_vu_t())
+                        args[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        args[0].u.cstr = topic
+                        args[1].vtype = RD_KAFKA_VTYPE_PARTITION
+                        args[1].u.i32 = message.partition ?? RD_KAFKA_PARTITION_UA
+                        args[2].vtype = RD_KAFKA_VTYPE_VALUE
+                        args[2].u.mem.ptr = value.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
+                        args[2].u.mem.size = value?.count ?? 0
+                        args[3].vtype = RD_KAFKA_VTYPE_KEY
+                        args[3].u.mem.ptr = key.map { UnsafeMutableRawPointer(mutating: $0.baseAddress) } ?? nil
+                        args[3].u.mem.size = key?.count ?? 0
+                        args[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        args[4].u.i = RD_KAFKA_MSG_F_COPY
+                        args[5].vtype = RD_KAFKA_VTYPE_HEADERS
+                        args[5].u.headers = headers
+                        args[6].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        args[6].u.ptr = opaque
+                        return rd_kafka_produceva(handle, args.baseAddress, args.count)
+                    }
                 }
             }
         }
